@@ -1,0 +1,81 @@
+# Keel: every common task is one `make` target. `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev run test lint fmt migrate makemigrations superuser schema check-deploy shell clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Keel needs Python 3.11 or newer; set PYTHON=python3.x")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps make reinstalling happen only when a requirements file changed.
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(RUNTIME_STAMP)
+
+install: $(RUNTIME_STAMP) ## Create .venv and install the runtime requirements
+
+install-dev: $(DEV_STAMP) ## Create .venv and install runtime + test/lint requirements
+
+run: $(RUNTIME_STAMP) ## Migrate the database and serve the API on http://127.0.0.1:8000
+	$(MANAGE) migrate --noinput
+	@echo ""
+	@echo "  Keel is starting on http://$(HOST):$(PORT)"
+	@echo "    API docs (Swagger UI): http://$(HOST):$(PORT)/api/docs/"
+	@echo "    API docs (ReDoc):      http://$(HOST):$(PORT)/api/redoc/"
+	@echo "    OpenAPI schema:        http://$(HOST):$(PORT)/api/schema/"
+	@echo "    Admin:                 http://$(HOST):$(PORT)/admin/  (create a login: make superuser)"
+	@echo "    Health:                http://$(HOST):$(PORT)/health/ready"
+	@echo ""
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: $(DEV_STAMP) ## Run the whole test suite with the coverage gate
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP) ## Lint and check formatting (what CI runs)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(DEV_STAMP) ## Fix lint findings and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: $(RUNTIME_STAMP) ## Apply database migrations
+	$(MANAGE) migrate
+
+makemigrations: $(RUNTIME_STAMP) ## Create migrations for model changes
+	$(MANAGE) makemigrations
+
+superuser: $(RUNTIME_STAMP) ## Create an admin login interactively
+	$(MANAGE) createsuperuser
+
+schema: $(RUNTIME_STAMP) ## Validate and write the OpenAPI schema to schema.yaml
+	$(MANAGE) spectacular --validate --fail-on-warn --file schema.yaml
+
+check-deploy: $(RUNTIME_STAMP) ## Run Django's deployment checks with production-like settings
+	DEBUG=false SECRET_KEY=check-deploy-$$(openssl rand -hex 32 2>/dev/null || date +%s%N%N%N) \
+	JWT_SIGNING_KEY=check-deploy-jwt-$$(openssl rand -hex 32 2>/dev/null || date +%s%N%N%N) \
+	ALLOWED_HOSTS=api.example.com $(MANAGE) check --deploy --fail-level WARNING
+
+shell: $(RUNTIME_STAMP) ## Open a Django shell
+	$(MANAGE) shell
+
+clean: ## Remove the virtualenv, caches and the development database
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov db.sqlite3 db.sqlite3-*

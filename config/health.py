@@ -1,0 +1,68 @@
+"""Liveness and readiness probes: plain Django views, no auth, no throttling, no DRF.
+
+Each readiness check is bounded by its client's own timeout (``DB_CONNECT_TIMEOUT``,
+``DB_STATEMENT_TIMEOUT_MS``, ``CACHE_SOCKET_TIMEOUT``), so a dead dependency makes the
+probe answer 503 quickly instead of hanging it.
+"""
+
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils.module_loading import import_string
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+def check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def check_cache() -> None:
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "ok", timeout=5)
+    if cache.get(key) != "ok":
+        raise RuntimeError("the cache did not return the value just written")
+    cache.delete(key)
+
+
+@require_GET
+@never_cache
+def live(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+@never_cache
+def ready(request: HttpRequest) -> JsonResponse:
+    checks = {
+        name: _run_check(name, import_string(path))
+        for name, path in settings.HEALTH_READY_CHECKS.items()
+    }
+    healthy = all(check["status"] == "ok" for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+def _run_check(name: str, check) -> dict:
+    started = time.perf_counter()
+    try:
+        check()
+    # A probe's job is to report any failure of a dependency, whatever its type,
+    # rather than crash and leave the orchestrator guessing.
+    except Exception as error:  # noqa: BLE001
+        logger.warning("readiness check %s failed: %s", name, error)
+        status = "error"
+    else:
+        status = "ok"
+    return {"status": status, "ms": round((time.perf_counter() - started) * 1000, 2)}

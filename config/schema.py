@@ -1,0 +1,75 @@
+"""OpenAPI: document the problem-details error format on every operation."""
+
+from typing import Any
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 9457 problem document; every API error has this shape.",
+    "properties": {
+        "type": {"type": "string", "description": "URI naming the problem type."},
+        "title": {"type": "string", "description": "The HTTP status phrase."},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What went wrong, for a human."},
+        "code": {
+            "type": "string",
+            "description": "Stable, machine-readable snake_case error code.",
+        },
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "attr": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "Path of the offending field, or null.",
+                    },
+                    "code": {"type": "string"},
+                    "detail": {"type": "string"},
+                },
+                "required": ["attr", "code", "detail"],
+            },
+        },
+        "request_id": {"type": "string", "nullable": True},
+    },
+    "required": ["type", "title", "status", "detail", "code", "errors", "request_id"],
+}
+
+_ALWAYS = {
+    "400": "Invalid input (`validation_error` with per-field `errors`) or a malformed request.",
+    "406": "The `Accept` header asks for something other than JSON.",
+    "429": "Throttled; see `Retry-After`.",
+    "500": "Unexpected server error (`internal_error`).",
+}
+_AUTHENTICATED = {
+    "401": "Missing, expired or invalid credentials.",
+    "403": "Authenticated, but not allowed to do this.",
+}
+_WITH_PATH_PARAMETERS = {"404": "No such resource, or not yours."}
+_WITH_BODY = {
+    "413": "The request body is too large.",
+    "415": "The body's content type is not accepted here.",
+}
+
+
+def add_problem_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular post-processing hook: add the error responses to each operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in _error_statuses(operation).items():
+                responses.setdefault(status, {"description": description, "content": problem})
+    return result
+
+
+def _error_statuses(operation: dict) -> dict[str, str]:
+    statuses = dict(_ALWAYS)
+    if {} not in operation.get("security", [{}]):
+        statuses |= _AUTHENTICATED
+    if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
+        statuses |= _WITH_PATH_PARAMETERS
+    if "requestBody" in operation:
+        statuses |= _WITH_BODY
+    return statuses

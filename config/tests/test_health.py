@@ -1,0 +1,67 @@
+import pytest
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+
+def test_live_needs_nothing_and_answers_ok(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_ready_reports_each_check_with_timing(client):
+    response = client.get("/health/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) >= {"database", "cache"}
+    for check in body["checks"].values():
+        assert check["status"] == "ok"
+        assert check["ms"] >= 0
+
+
+def test_ready_is_503_when_a_dependency_fails(client, settings):
+    settings.HEALTH_READY_CHECKS = {
+        **settings.HEALTH_READY_CHECKS,
+        "broken": "config.tests.test_health.failing_check",
+    }
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["broken"]["status"] == "error"
+    assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_ready_is_503_when_cache_is_unreachable(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Nothing listens on port 1; the connection is refused at once.
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"]["status"] == "error"
+
+
+def test_ready_is_503_when_database_is_down(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise connection.Database.OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", refuse)
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"]["status"] == "error"
+
+
+def test_health_endpoints_reject_other_methods(client):
+    assert client.post("/health/live").status_code == 405
+
+
+def failing_check() -> None:
+    raise ConnectionError("down")
