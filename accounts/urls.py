@@ -1,3 +1,32 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from accounts import views
+
 app_name = "accounts"
 
-urlpatterns: list = []
+router = SimpleRouter()
+router.register("users", views.UserViewSet, basename="user")
+
+urlpatterns = [
+    path("auth/register/", views.RegisterView.as_view(), name="register"),
+    path("auth/login/", views.LoginView.as_view(), name="login"),
+    path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/logout/", views.LogoutView.as_view(), name="logout"),
+    path("auth/logout/everywhere/", views.LogoutEverywhereView.as_view(), name="logout-all"),
+    path("auth/me/", views.MeView.as_view(), name="me"),
+    path("auth/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("auth/password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "auth/password/reset/confirm/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("auth/email/verify/", views.EmailVerifyView.as_view(), name="email-verify"),
+    path(
+        "auth/email/verify/resend/",
+        views.EmailVerifyResendView.as_view(),
+        name="email-verify-resend",
+    ),
+    *router.urls,
+]

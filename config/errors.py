@@ -59,9 +59,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     response = Response(problem, status=problem["status"], content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(math.ceil(exc.wait))
-    # DRF's view sets ``auth_header`` on 401s; the header must reach the client.
-    if auth_header := getattr(exc, "auth_header", None):
-        response["WWW-Authenticate"] = auth_header
+    # A 401 must say how to authenticate (RFC 9110); DRF's views set ``auth_header``.
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = getattr(exc, "auth_header", None) or 'Bearer realm="api"'
     return response
 
 

@@ -125,6 +125,11 @@ ARGON2_MEMORY_COST_KIB = env.int("ARGON2_MEMORY_COST_KIB", default=19_456)
 ARGON2_TIME_COST = env.int("ARGON2_TIME_COST", default=2)
 ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=1)
 
+# Read by `manage.py ensure_superuser` (container start-up); the same names Django's
+# `createsuperuser --noinput` uses.
+DJANGO_SUPERUSER_EMAIL = env.str("DJANGO_SUPERUSER_EMAIL", default="")
+DJANGO_SUPERUSER_PASSWORD = env.str("DJANGO_SUPERUSER_PASSWORD", default="")
+
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
@@ -169,6 +174,9 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Keel <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+SITE_NAME = env.str("SITE_NAME", default="Keel")
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=60 * 60)
+EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT_SECONDS", default=3 * 24 * 3600)
 
 # --- Background tasks -----------------------------------------------------------------
 
@@ -197,8 +205,20 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("THROTTLE_RATE_ANON", default="60/min"),
+        "anon": env.str("THROTTLE_RATE_ANON", default="120/min"),
         "user": env.str("THROTTLE_RATE_USER", default="1200/min"),
+        # Abuse protection of the account endpoints: each counted per client IP and
+        # per target account (the email in the body), in the shared cache.
+        "login_ip": env.str("THROTTLE_RATE_LOGIN_IP", default="30/min"),
+        "login_account": env.str("THROTTLE_RATE_LOGIN_ACCOUNT", default="10/min"),
+        "register_ip": env.str("THROTTLE_RATE_REGISTER_IP", default="20/hour"),
+        "register_account": env.str("THROTTLE_RATE_REGISTER_ACCOUNT", default="5/hour"),
+        "password_reset_ip": env.str("THROTTLE_RATE_PASSWORD_RESET_IP", default="20/hour"),
+        "password_reset_account": env.str(
+            "THROTTLE_RATE_PASSWORD_RESET_ACCOUNT", default="5/hour"
+        ),
+        "verification_ip": env.str("THROTTLE_RATE_VERIFICATION_IP", default="20/hour"),
+        "verification_account": env.str("THROTTLE_RATE_VERIFICATION_ACCOUNT", default="5/hour"),
     },
     # Clients behind this many trusted proxies: the client IP is read that many hops
     # from the right of X-Forwarded-For, never taken whole from the header.
@@ -226,6 +246,9 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # Access tokens carry a digest of the password hash: changing or resetting the
+    # password rejects every access token issued before, not only the refresh tokens.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -1,0 +1,83 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from accounts import services
+from accounts.models import User
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class EmailVerifiedFilter(admin.SimpleListFilter):
+    title = "email verified"
+    parameter_name = "verified"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(email_verified_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "is_staff",
+        "email_verified",
+        "date_joined",
+    ]
+    list_filter = ["is_active", "is_staff", "is_superuser", EmailVerifiedFilter, "groups"]
+    search_fields = ["email", "first_name", "last_name"]
+    ordering = ["email"]
+    readonly_fields = ["id", "date_joined", "last_login"]
+    actions = ["deactivate_and_revoke_tokens"]
+    fieldsets = [
+        (None, {"fields": ["id", "email", "password"]}),
+        ("Profile", {"fields": ["first_name", "last_name", "email_verified_at"]}),
+        (
+            "Role",
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        ("Dates", {"fields": ["date_joined", "last_login"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "usable_password", "password1", "password2"],
+            },
+        ),
+    ]
+
+    @admin.display(boolean=True, description="verified")
+    def email_verified(self, user: User) -> bool:
+        return user.email_verified
+
+    @admin.action(description="Deactivate and revoke their tokens", permissions=["change"])
+    def deactivate_and_revoke_tokens(self, request, queryset):
+        for user in queryset:
+            services.user_set_active(user=user, is_active=False)
+        self.message_user(
+            request,
+            f"Deactivated {len(queryset)} user(s) and revoked their tokens.",
+            messages.SUCCESS,
+        )

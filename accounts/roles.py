@@ -1,0 +1,31 @@
+"""The roles of Keel, as Django groups with model permissions.
+
+- member: any active user; no group, no permissions; sees and changes only their own data.
+- staff: ``is_staff`` (the admin site) plus the "Staff" group: read access to everyone's
+  data through the ``view_*`` permissions.
+- superuser: ``is_superuser``; every permission.
+
+Other apps add their ``view_*`` permissions to STAFF_PERMISSIONS through a data
+migration of their own (see ``grant_to_group``).
+"""
+
+STAFF_GROUP = "Staff"
+STAFF_PERMISSIONS = [("accounts", "view_user")]
+
+
+def grant_to_group(apps, group_name: str, permissions: list[tuple[str, str]]) -> None:
+    """Data-migration helper: give a group permissions, creating both if needed."""
+    from django.contrib.auth.management import create_permissions
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    # Permissions are normally created after all migrations ran; make them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    group, _ = Group.objects.get_or_create(name=group_name)
+    for app_label, codename in permissions:
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )

@@ -1,0 +1,100 @@
+from rest_framework import serializers
+
+from accounts.models import User
+
+# Passwords are length-checked here only to bound the work of hashing them; the real
+# rules are Django's password validators, applied in the services.
+PASSWORD_MAX_LENGTH = 256
+
+
+class PasswordField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("write_only", True)
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("max_length", PASSWORD_MAX_LENGTH)
+        kwargs.setdefault("style", {"input_type": "password"})
+        super().__init__(**kwargs)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "email_verified", "date_joined"]
+        read_only_fields = fields
+
+
+class UserAdminSerializer(serializers.ModelSerializer):
+    """What staff see of a user through the users API."""
+
+    groups = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "email_verified",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "groups",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = fields
+
+
+class UserRegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = PasswordField()
+    first_name = serializers.CharField(max_length=150, required=False, default="")
+    last_name = serializers.CharField(max_length=150, required=False, default="")
+
+
+class UserProfileUpdateSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class UserDeleteSerializer(serializers.Serializer):
+    password = PasswordField()
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = PasswordField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(read_only=True)
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = PasswordField()
+    new_password = PasswordField()
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=256)
+    new_password = PasswordField()
+
+
+class EmailVerifySerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=512)
+
+
+class AcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField(read_only=True)

@@ -1,0 +1,251 @@
+"""Every write of the accounts app: registration, credentials, tokens, profile, roles."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import tasks
+from accounts.models import User, normalize_email
+from accounts.tokens import (
+    EmailToken,
+    InvalidToken,
+    email_verification_token_check,
+    email_verification_token_make,
+    password_reset_token_check,
+    password_reset_token_make,
+    refresh_token_decode,
+)
+from config.exceptions import ApplicationError
+
+
+class InvalidCredentials(ApplicationError):
+    status_code = 401
+    code = "invalid_credentials"
+    # One message for unknown email, wrong password and inactive account, so the
+    # answer never tells whether an account exists.
+    default_detail = "No active account matches this email and password."
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+# --- Registration and email verification ------------------------------------------------
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    email = normalize_email(email)
+    if User.objects.with_email(email).exists():
+        raise ValidationError(
+            {"email": ValidationError("An account with this email exists.", code="unique")}
+        )
+    user = User(email=email, first_name=first_name, last_name=last_name)
+    _validate_new_password(password, user=user, field="password")
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    _send_verification_email(user)
+    return user
+
+
+def email_verification_resend(*, email: str) -> None:
+    """Send a new verification link if an unverified account has this email; else nothing."""
+    user = User.objects.with_email(email).filter(is_active=True).first()
+    if user is not None and not user.email_verified:
+        _send_verification_email(user)
+
+
+@transaction.atomic
+def email_verify(*, uid: str, token: str) -> User:
+    user = email_verification_token_check(uid=uid, token=token)
+    if not user.email_verified:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
+
+
+def _send_verification_email(user: User) -> None:
+    link = _frontend_link("verify-email", email_verification_token_make(user=user))
+    _send_email_on_commit("verify_email", user=user, link=link)
+
+
+# --- Login and JWT lifecycle ------------------------------------------------------------
+
+
+def user_login(*, email: str, password: str) -> TokenPair:
+    # Django's backend hashes a dummy password for unknown emails (equal timing) and
+    # upgrades old hashes (bcrypt, PBKDF2, weaker Argon2) on success.
+    user = authenticate(None, email=normalize_email(email), password=password)
+    if user is None:
+        raise InvalidCredentials()
+    return token_pair_issue(user=user)
+
+
+def token_pair_issue(*, user: User) -> TokenPair:
+    refresh = RefreshToken.for_user(user)
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+@transaction.atomic
+def refresh_token_rotate(*, raw_token: str) -> TokenPair:
+    """Exchange a refresh token for a new pair; the old one can never be used again."""
+    refresh = refresh_token_decode(raw_token)
+    outstanding = _lock_outstanding(refresh)
+    user = outstanding.user
+    if user is None or not user.is_active:
+        raise InvalidToken()
+    BlacklistedToken.objects.create(token=outstanding)
+    return token_pair_issue(user=user)
+
+
+@transaction.atomic
+def refresh_token_revoke(*, raw_token: str) -> None:
+    refresh = refresh_token_decode(raw_token)
+    BlacklistedToken.objects.create(token=_lock_outstanding(refresh))
+
+
+def _lock_outstanding(refresh: RefreshToken) -> OutstandingToken:
+    # The row lock makes two concurrent uses of one refresh token queue up, so the
+    # second sees the first one's blacklisting: a refresh token works exactly once.
+    outstanding = (
+        OutstandingToken.objects.select_for_update()
+        .select_related("user")
+        .filter(jti=refresh[jwt_settings.JTI_CLAIM])
+        .first()
+    )
+    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise InvalidToken()
+    return outstanding
+
+
+def user_tokens_revoke_all(*, user: User) -> int:
+    """Blacklist every refresh token of the user that is still usable; returns how many."""
+    usable = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in usable], ignore_conflicts=True
+    )
+    return len(revoked)
+
+
+# --- Passwords ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def password_change(*, user: User, current_password: str, new_password: str) -> TokenPair:
+    """Change the password, revoke every session, and return a fresh pair for this one."""
+    if not user.check_password(current_password):
+        raise ValidationError(
+            {
+                "current_password": ValidationError(
+                    "The current password is not correct.", code="wrong_password"
+                )
+            }
+        )
+    _password_set(user=user, password=new_password)
+    return token_pair_issue(user=user)
+
+
+def password_reset_request(*, email: str) -> None:
+    """Email a reset link if an active account has this email; silently nothing otherwise."""
+    user = User.objects.with_email(email).filter(is_active=True).first()
+    if user is not None:
+        link = _frontend_link("reset-password", password_reset_token_make(user=user))
+        _send_email_on_commit("password_reset", user=user, link=link)
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
+    user = password_reset_token_check(uid=uid, token=token)
+    _password_set(user=user, password=new_password)
+
+
+def _password_set(*, user: User, password: str) -> None:
+    _validate_new_password(password, user=user, field="new_password")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_tokens_revoke_all(user=user)
+    _send_email_on_commit("password_changed", user=user, link=f"{settings.FRONTEND_URL}/")
+
+
+def _validate_new_password(password: str, *, user: User, field: str) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationError({field: error.error_list}) from error
+
+
+# --- Profile, deletion, activation ------------------------------------------------------
+
+PROFILE_FIELDS = frozenset({"first_name", "last_name"})
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, data: dict) -> User:
+    changes = {field: value for field, value in data.items() if field in PROFILE_FIELDS}
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.full_clean()
+    user.save(update_fields=list(changes))
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User, password: str) -> None:
+    """Delete the account and everything it owns, after checking its password."""
+    if not user.check_password(password):
+        raise ValidationError(
+            {"password": ValidationError("The password is not correct.", code="wrong_password")}
+        )
+    user_tokens_revoke_all(user=user)
+    user.delete()
+
+
+@transaction.atomic
+def user_set_active(*, user: User, is_active: bool) -> User:
+    """Activate or deactivate; a deactivated user's refresh tokens are revoked at once."""
+    user.is_active = is_active
+    user.save(update_fields=["is_active"])
+    if not is_active:
+        user_tokens_revoke_all(user=user)
+    return user
+
+
+# --- Email ----------------------------------------------------------------------------
+
+
+def _frontend_link(page: str, email_token: EmailToken) -> str:
+    return f"{settings.FRONTEND_URL}/{page}?uid={email_token.uid}&token={email_token.token}"
+
+
+def _send_email_on_commit(template: str, *, user: User, link: str) -> None:
+    context = {"first_name": user.first_name, "email": user.email, "link": link}
+    transaction.on_commit(
+        lambda: tasks.send_templated_email.enqueue(
+            template=template, to=user.email, context=context
+        )
+    )
+
+
+@transaction.atomic
+def superuser_ensure(*, email: str, password: str) -> tuple[User, bool]:
+    """Create the superuser if missing; an existing account keeps its password."""
+    user = User.objects.with_email(email).first()
+    if user is not None:
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.save(update_fields=["is_staff", "is_superuser", "is_active"])
+        return user, False
+    _validate_new_password(password, user=User(email=email), field="password")
+    return User.objects.create_superuser(email=email, password=password), True

@@ -1,0 +1,122 @@
+"""One-time tokens sent by email (password reset, email verification) and JWT decoding.
+
+Reading and checking tokens lives here; issuing, rotating and revoking them is in
+``services.py`` because those write to the database.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core import signing
+from django.utils.http import base36_to_int
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from config.exceptions import ApplicationError
+
+
+class InvalidToken(ApplicationError):
+    status_code = 401
+    code = "token_not_valid"
+    default_detail = "The token is invalid, expired or revoked."
+
+
+class ResetTokenInvalid(ApplicationError):
+    code = "reset_token_invalid"
+    default_detail = "This password reset link is invalid or has already been used."
+
+
+class ResetTokenExpired(ApplicationError):
+    code = "reset_token_expired"
+    default_detail = "This password reset link has expired; request a new one."
+
+
+class VerificationTokenInvalid(ApplicationError):
+    code = "verification_token_invalid"
+    default_detail = "This verification link is invalid."
+
+
+class VerificationTokenExpired(ApplicationError):
+    code = "verification_token_expired"
+    default_detail = "This verification link has expired; request a new one."
+
+
+@dataclass(frozen=True)
+class EmailToken:
+    """What a link in an email carries: the user's public id and a one-time token."""
+
+    uid: str
+    token: str
+
+
+# Django's generator hashes the password and last login into the token, so a reset
+# token stops working as soon as it has been used.
+_password_reset_tokens = PasswordResetTokenGenerator()
+_VERIFICATION_SALT = "accounts.email-verification"
+
+
+def password_reset_token_make(*, user: User) -> EmailToken:
+    return EmailToken(uid=str(user.pk), token=_password_reset_tokens.make_token(user))
+
+
+def password_reset_token_check(*, uid: str, token: str) -> User:
+    """The user the reset token belongs to; raises when it is invalid, used or expired."""
+    user = _active_user_by_uid(uid)
+    if user is None:
+        raise ResetTokenInvalid()
+    if _password_reset_tokens.check_token(user, token):
+        return user
+    if _reset_token_age_seconds(token) > settings.PASSWORD_RESET_TIMEOUT:
+        raise ResetTokenExpired()
+    raise ResetTokenInvalid()
+
+
+def _reset_token_age_seconds(token: str) -> int:
+    timestamp, _, _ = token.partition("-")
+    try:
+        issued = base36_to_int(timestamp)
+    except ValueError:
+        return 0
+    # Django's generator counts naive local seconds since 2001-01-01; so must we.
+    return int((datetime.now() - datetime(2001, 1, 1)).total_seconds()) - issued  # noqa: DTZ005
+
+
+def email_verification_token_make(*, user: User) -> EmailToken:
+    token = signing.dumps({"uid": str(user.pk), "email": user.email}, salt=_VERIFICATION_SALT)
+    return EmailToken(uid=str(user.pk), token=token)
+
+
+def email_verification_token_check(*, uid: str, token: str) -> User:
+    """The user whose current email the token verifies; raises when invalid or expired."""
+    try:
+        payload = signing.loads(
+            token, salt=_VERIFICATION_SALT, max_age=settings.EMAIL_VERIFICATION_TIMEOUT
+        )
+    except signing.SignatureExpired as error:
+        raise VerificationTokenExpired() from error
+    except signing.BadSignature as error:
+        raise VerificationTokenInvalid() from error
+    user = _active_user_by_uid(uid)
+    if user is None or payload != {"uid": str(user.pk), "email": user.email}:
+        raise VerificationTokenInvalid()
+    return user
+
+
+def _active_user_by_uid(uid: str) -> User | None:
+    try:
+        user_id = uuid.UUID(str(uid))
+    except ValueError:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def refresh_token_decode(raw_token: str) -> RefreshToken:
+    """A verified refresh token (signature, expiry, type, issuer, audience, blacklist)."""
+    try:
+        return RefreshToken(raw_token)
+    except TokenError as error:
+        raise InvalidToken() from error

@@ -1,0 +1,191 @@
+from dataclasses import asdict
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+
+from accounts import serializers, services
+from accounts.models import User
+from accounts.permissions import UserManagementPermission
+from accounts.throttling import ACCOUNT_THROTTLES
+
+ACCEPTED_DETAIL = "If an account matches, an email is on its way."
+
+
+class _PublicAuthView(generics.GenericAPIView):
+    """An account endpoint for anonymous callers (the body carries the credential)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def validated(self, request) -> dict:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class _ThrottledAuthView(_PublicAuthView):
+    """Also throttled per client IP and per account (``throttle_scope``)."""
+
+    throttle_classes = ACCOUNT_THROTTLES
+
+
+class RegisterView(_ThrottledAuthView):
+    serializer_class = serializers.UserRegisterSerializer
+    throttle_scope = "register"
+
+    @extend_schema(responses={201: serializers.UserSerializer})
+    def post(self, request):
+        user = services.user_register(**self.validated(request))
+        return Response(serializers.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(_ThrottledAuthView):
+    serializer_class = serializers.LoginSerializer
+    throttle_scope = "login"
+
+    @extend_schema(responses={200: serializers.TokenPairSerializer})
+    def post(self, request):
+        return Response(asdict(services.user_login(**self.validated(request))))
+
+
+class TokenRefreshView(_PublicAuthView):
+    serializer_class = serializers.RefreshTokenSerializer
+
+    @extend_schema(responses={200: serializers.TokenPairSerializer})
+    def post(self, request):
+        raw_token = self.validated(request)["refresh"]
+        return Response(asdict(services.refresh_token_rotate(raw_token=raw_token)))
+
+
+class LogoutView(_PublicAuthView):
+    serializer_class = serializers.RefreshTokenSerializer
+
+    @extend_schema(responses={204: None})
+    def post(self, request):
+        services.refresh_token_revoke(raw_token=self.validated(request)["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutEverywhereView(generics.GenericAPIView):
+    serializer_class = None
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        services.user_tokens_revoke_all(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(generics.GenericAPIView):
+    serializer_class = serializers.UserSerializer
+
+    def get(self, request):
+        return Response(self.get_serializer(request.user).data)
+
+    @extend_schema(
+        request=serializers.UserProfileUpdateSerializer,
+        responses={200: serializers.UserSerializer},
+    )
+    def patch(self, request):
+        serializer = serializers.UserProfileUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update_profile(user=request.user, data=serializer.validated_data)
+        return Response(self.get_serializer(user).data)
+
+    @extend_schema(request=serializers.UserDeleteSerializer, responses={204: None})
+    def delete(self, request):
+        serializer = serializers.UserDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_delete(user=request.user, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(generics.GenericAPIView):
+    serializer_class = serializers.PasswordChangeSerializer
+
+    @extend_schema(responses={200: serializers.TokenPairSerializer})
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = services.password_change(user=request.user, **serializer.validated_data)
+        return Response(asdict(pair))
+
+
+class PasswordResetView(_ThrottledAuthView):
+    serializer_class = serializers.EmailSerializer
+    throttle_scope = "password_reset"
+
+    @extend_schema(responses={202: serializers.AcceptedSerializer})
+    def post(self, request):
+        services.password_reset_request(**self.validated(request))
+        return Response({"detail": ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(_PublicAuthView):
+    serializer_class = serializers.PasswordResetConfirmSerializer
+
+    @extend_schema(responses={204: None})
+    def post(self, request):
+        services.password_reset_confirm(**self.validated(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailVerifyView(_PublicAuthView):
+    serializer_class = serializers.EmailVerifySerializer
+
+    @extend_schema(responses={200: serializers.UserSerializer})
+    def post(self, request):
+        user = services.email_verify(**self.validated(request))
+        return Response(serializers.UserSerializer(user).data)
+
+
+class EmailVerifyResendView(_ThrottledAuthView):
+    serializer_class = serializers.EmailSerializer
+    throttle_scope = "verification"
+
+    @extend_schema(responses={202: serializers.AcceptedSerializer})
+    def post(self, request):
+        services.email_verification_resend(**self.validated(request))
+        return Response({"detail": ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)
+
+
+class UserFilter(filters.FilterSet):
+    email_verified = filters.BooleanFilter(
+        field_name="email_verified_at", lookup_expr="isnull", exclude=True
+    )
+    group = filters.CharFilter(field_name="groups__name")
+
+    class Meta:
+        model = User
+        fields = ["is_active", "is_staff", "is_superuser", "email_verified", "group"]
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Staff-only user management, guarded by the ``accounts.*_user`` permissions."""
+
+    serializer_class = serializers.UserAdminSerializer
+    permission_classes = [IsAuthenticated, UserManagementPermission]
+    filterset_class = UserFilter
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
+    search_fields = ["email", "first_name", "last_name"]
+    ordering_fields = ["email", "date_joined", "last_login"]
+    ordering = ["email"]
+
+    def get_queryset(self):
+        return User.objects.prefetch_related("groups")
+
+    @extend_schema(request=None, responses={200: serializers.UserAdminSerializer})
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        user = services.user_set_active(user=self.get_object(), is_active=True)
+        return Response(self.get_serializer(user).data)
+
+    @extend_schema(request=None, responses={200: serializers.UserAdminSerializer})
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        user = services.user_set_active(user=self.get_object(), is_active=False)
+        return Response(self.get_serializer(user).data)
