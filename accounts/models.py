@@ -12,6 +12,12 @@ class UserQuerySet(models.QuerySet):
         """Users whose email matches, ignoring case (emails are stored lower-cased)."""
         return self.filter(email=normalize_email(email))
 
+    def for_authentication(self) -> "UserQuerySet":
+        """Users annotated with ``has_roles``: whether any group or permission is theirs."""
+        groups = User.groups.through.objects.filter(user_id=models.OuterRef("pk"))
+        permissions = User.user_permissions.through.objects.filter(user_id=models.OuterRef("pk"))
+        return self.annotate(has_roles=models.Exists(groups) | models.Exists(permissions))
+
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
@@ -74,6 +80,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email(self.email)
+
+    def forget_permissions(self) -> None:
+        """Record that the user holds no group or permission (see ``for_authentication``)."""
+        # The attribute names are ModelBackend's per-request permission caches.
+        self._perm_cache, self._user_perm_cache, self._group_perm_cache = set(), set(), set()
 
     @property
     def email_verified(self) -> bool:

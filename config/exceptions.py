@@ -30,3 +30,9 @@ class PayloadTooLarge(ApplicationError):
     status_code = 413
     code = "payload_too_large"
     default_detail = "The request body is larger than this endpoint accepts."
+
+
+class PreconditionFailed(ApplicationError):
+    status_code = 412
+    code = "precondition_failed"
+    default_detail = "The resource has changed since you read it (If-Match did not match)."

@@ -46,6 +46,7 @@ _AUTHENTICATED = {
     "403": "Authenticated, but not allowed to do this.",
 }
 _WITH_PATH_PARAMETERS = {"404": "No such resource, or not yours."}
+_WITH_IF_MATCH = {"412": "`If-Match` did not match the current ETag (`precondition_failed`)."}
 _WITH_BODY = {
     "413": "The request body is too large.",
     "415": "The body's content type is not accepted here.",
@@ -72,4 +73,6 @@ def _error_statuses(operation: dict) -> dict[str, str]:
         statuses |= _WITH_PATH_PARAMETERS
     if "requestBody" in operation:
         statuses |= _WITH_BODY
+    if any(parameter.get("name") == "If-Match" for parameter in operation.get("parameters", [])):
+        statuses |= _WITH_IF_MATCH
     return statuses

@@ -1,0 +1,16 @@
+from django.db import migrations
+
+from accounts.roles import STAFF_GROUP, grant_to_group
+
+
+def grant(apps, schema_editor):
+    grant_to_group(apps, STAFF_GROUP, [("items", "view_item")])
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("items", "0001_initial"),
+        ("accounts", "0002_roles"),
+    ]
+
+    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

@@ -1,0 +1,68 @@
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.validators import MinLengthValidator
+from django.db import models
+from django.db.models.functions import Length, Trim
+from django.db.models.lookups import GreaterThan
+from django.utils import timezone
+
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 5000
+
+
+class ItemQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ItemQuerySet":
+        """Items the user may read: their own, or all with the view permission."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_perm("items.view_item"):
+            return self
+        return self.filter(owner=user)
+
+
+class Item(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="items"
+    )
+    title = models.CharField(max_length=TITLE_MAX_LENGTH, validators=[MinLengthValidator(1)])
+    description = models.TextField(max_length=DESCRIPTION_MAX_LENGTH, blank=True)
+    is_completed = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        # One index per filter and ordering the API offers, each led by owner because
+        # members only ever read their own rows; the last one serves staff reading all.
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="item_owner_created"),
+            models.Index(fields=["owner", "is_completed"], name="item_owner_completed"),
+            models.Index(fields=["owner", "-updated_at"], name="item_owner_updated"),
+            models.Index(fields=["owner", "title"], name="item_owner_title"),
+            models.Index(fields=["-created_at"], name="item_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=GreaterThan(Length(Trim("title")), 0), name="item_title_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_completed=True, completed_at__isnull=False)
+                | models.Q(is_completed=False, completed_at__isnull=True),
+                name="item_completed_at_matches_flag",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def etag(self) -> str:
+        """A strong entity tag: changes whenever the item is saved."""
+        version = f"{self.pk}:{self.updated_at.isoformat()}".encode()
+        return f'"{hashlib.blake2b(version, digest_size=16).hexdigest()}"'

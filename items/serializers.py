@@ -1,0 +1,32 @@
+from rest_framework import serializers
+
+from items.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Item
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    # The owner's id straight from the column: no join, no extra query per item.
+    owner = serializers.UUIDField(source="owner_id", read_only=True)
+
+    class Meta:
+        model = Item
+        fields = [
+            "id",
+            "owner",
+            "title",
+            "description",
+            "is_completed",
+            "completed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ItemWriteSerializer(serializers.Serializer):
+    """Input of create, PUT and PATCH; server-owned fields are simply not accepted."""
+
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, required=False, default=""
+    )
+    is_completed = serializers.BooleanField(required=False, default=False)
