@@ -12,6 +12,18 @@ def _isolated_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Local files go to a temporary folder, never into the project's media/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storage.backends.LocalFileStorage",
+            "OPTIONS": {"location": tmp_path / "media"},
+        },
+    }
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     # Unexpected exceptions become 500 problem responses, as in production.

@@ -71,3 +71,56 @@ def build_cache(url: str, *, socket_timeout: float, key_prefix: str) -> dict[str
         "LOCATION": "keel",
         "KEY_PREFIX": key_prefix,
     }
+
+
+def build_file_storage(backend: str, *, media_root, **s3) -> dict[str, Any]:
+    """STORAGES["default"]: local files, or a private S3-compatible bucket."""
+    if backend == "local":
+        # No base_url: files are never served from MEDIA_URL, only through the API.
+        return {
+            "BACKEND": "storage.backends.LocalFileStorage",
+            "OPTIONS": {"location": media_root},
+        }
+    if backend != "s3":
+        raise ImproperlyConfigured(f"STORAGE_BACKEND must be 'local' or 's3', not {backend!r}.")
+    if not s3["bucket"]:
+        raise ImproperlyConfigured("S3_BUCKET must be set when STORAGE_BACKEND is 's3'.")
+    return {"BACKEND": "storage.backends.PrivateS3Storage", "OPTIONS": s3_storage_options(**s3)}
+
+
+def s3_storage_options(
+    *,
+    bucket: str,
+    endpoint_url: str,
+    public_endpoint_url: str,
+    region: str,
+    access_key_id: str,
+    secret_access_key: str,
+    addressing_style: str,
+    checksums_when_required: bool,
+) -> dict[str, Any]:
+    from botocore.config import Config
+
+    return {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint_url or None,
+        "public_endpoint_url": public_endpoint_url or None,
+        "region_name": region or None,
+        # Empty keys fall back to boto3's own chain (AWS_* env, instance roles).
+        "access_key": access_key_id or None,
+        "secret_key": secret_access_key or None,
+        "client_config": Config(
+            signature_version="s3v4",
+            s3={"addressing_style": addressing_style},
+            # boto3 >= 1.36 sends CRC checksums that some S3-compatible servers refuse.
+            request_checksum_calculation=(
+                "when_required" if checksums_when_required else "when_supported"
+            ),
+            response_checksum_validation=(
+                "when_required" if checksums_when_required else "when_supported"
+            ),
+            connect_timeout=5,
+            read_timeout=30,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    }

@@ -11,6 +11,7 @@ from pathlib import Path
 from config.env import (
     build_cache,
     build_database,
+    build_file_storage,
     env,
     require_production_secret,
     require_production_value,
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "accounts",
     "items",
+    "storage",
 ]
 
 MIDDLEWARE = [
@@ -153,8 +155,20 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": build_file_storage(
+        STORAGE_BACKEND,
+        media_root=MEDIA_ROOT,
+        bucket=env.str("S3_BUCKET", default=""),
+        endpoint_url=env.str("S3_ENDPOINT_URL", default=""),
+        public_endpoint_url=env.str("S3_PUBLIC_ENDPOINT_URL", default=""),
+        region=env.str("S3_REGION", default=""),
+        access_key_id=env.str("S3_ACCESS_KEY_ID", default=""),
+        secret_access_key=env.str("S3_SECRET_ACCESS_KEY", default=""),
+        addressing_style=env.str("S3_ADDRESSING_STYLE", default="auto"),
+        checksums_when_required=env.bool("S3_CHECKSUMS_WHEN_REQUIRED", default=False),
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -163,6 +177,28 @@ STORAGES = {
         )
     },
 }
+
+# --- Uploaded files (storage app) -----------------------------------------------------
+
+FILES_MAX_UPLOAD_BYTES = env.int("FILES_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+FILES_USER_QUOTA_BYTES = env.int("FILES_USER_QUOTA_BYTES", default=1024 * 1024 * 1024)
+FILES_ALLOWED_TYPES = env.list(
+    "FILES_ALLOWED_TYPES",
+    default=[
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "application/zip",
+        "text/plain",
+    ],
+)
+FILES_DOWNLOAD_URL_EXPIRY_SECONDS = env.int("FILES_DOWNLOAD_URL_EXPIRY_SECONDS", default=300)
+FILES_LINK_MAX_EXPIRY_SECONDS = env.int("FILES_LINK_MAX_EXPIRY_SECONDS", default=7 * 24 * 3600)
+FILES_DIRECT_UPLOAD_EXPIRY_SECONDS = env.int("FILES_DIRECT_UPLOAD_EXPIRY_SECONDS", default=3600)
+FILES_PENDING_MAX_AGE_SECONDS = env.int("FILES_PENDING_MAX_AGE_SECONDS", default=24 * 3600)
+STORAGE_HEALTH_CACHE_SECONDS = env.int("STORAGE_HEALTH_CACHE_SECONDS", default=10)
 
 # --- Request limits -------------------------------------------------------------------
 
@@ -289,6 +325,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 HEALTH_READY_CHECKS = {
     "database": "config.health.check_database",
     "cache": "config.health.check_cache",
+    "storage": "storage.health.check_storage",
 }
 
 # --- Security (on whenever DEBUG is off) ----------------------------------------------

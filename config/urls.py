@@ -12,6 +12,7 @@ admin.site.index_title = "Users, roles and data"
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("items.urls")),
+    path("", include("storage.urls")),
 ]
 
 urlpatterns = [

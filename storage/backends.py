@@ -1,0 +1,135 @@
+"""The two file backends Keel runs on, with the few operations Django's API lacks.
+
+``STORAGES["default"]`` is one of these (``config.env.build_file_storage``). Code asks
+``supports_presigned_urls(storage)`` rather than checking the class.
+"""
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from botocore.exceptions import ClientError
+from django.core.files.storage import FileSystemStorage, storages
+from storages.backends.s3 import S3Storage
+
+
+def file_storage():
+    return storages["default"]
+
+
+def supports_presigned_urls(storage) -> bool:
+    return isinstance(storage, PrivateS3Storage)
+
+
+class LocalFileStorage(FileSystemStorage):
+    """Files under MEDIA_ROOT, never served by URL: only streamed by our views."""
+
+    def url(self, name):
+        raise NotImplementedError("Local files are served through the API, not by URL.")
+
+    def delete(self, name):
+        super().delete(name)
+        # Keys are u/<owner>/<file>/<name>: drop the folders the object leaves empty.
+        root = Path(self.location).resolve()
+        folder = Path(self.path(name)).parent
+        while folder != root and folder.is_relative_to(root) and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+    def list_keys(self, prefix: str = ""):
+        root = Path(self.location)
+        for path in sorted((root / prefix).rglob("*") if (root / prefix).exists() else []):
+            if path.is_file():
+                yield path.relative_to(root).as_posix()
+
+
+class PrivateS3Storage(S3Storage):
+    """A private bucket on any S3-compatible server.
+
+    Objects get no ACL (the bucket's private default) and are never overwritten; every
+    URL handed out is presigned. ``public_endpoint_url`` signs those URLs for the host
+    clients reach (a CDN or a public name for MinIO/SeaweedFS), while the server talks
+    to ``endpoint_url``: signature v4 covers the host, so it must be signed for that one.
+    """
+
+    default_acl = None
+    querystring_auth = True
+    file_overwrite = False
+
+    def __init__(self, *, public_endpoint_url: str | None = None, **options):
+        super().__init__(**options)
+        self.public_endpoint_url = public_endpoint_url
+
+    @property
+    def client(self):
+        return self.connection.meta.client
+
+    @property
+    def signing_client(self):
+        if not self.public_endpoint_url:
+            return self.client
+        if getattr(self._connections, "signing_client", None) is None:
+            self._connections.signing_client = self._create_session().client(
+                "s3",
+                region_name=self.region_name,
+                endpoint_url=self.public_endpoint_url,
+                config=self.client_config,
+            )
+        return self._connections.signing_client
+
+    def presigned_download_url(
+        self, name: str, *, filename: str, content_type: str, expires_in: int
+    ) -> str:
+        return self.signing_client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket_name,
+                "Key": name,
+                "ResponseContentDisposition": content_disposition(filename),
+                "ResponseContentType": content_type,
+            },
+            ExpiresIn=expires_in,
+        )
+
+    def presigned_upload(
+        self, name: str, *, content_type: str, size: int, expires_in: int
+    ) -> dict[str, Any]:
+        """A presigned POST accepting exactly ``size`` bytes of ``content_type`` at ``name``."""
+        return self.signing_client.generate_presigned_post(
+            self.bucket_name,
+            name,
+            Fields={"Content-Type": content_type},
+            Conditions=[
+                ["content-length-range", size, size],
+                {"Content-Type": content_type},
+            ],
+            ExpiresIn=expires_in,
+        )
+
+    def object_metadata(self, name: str) -> dict[str, Any] | None:
+        """Size and content type of an object, or None if there is none."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket_name, Key=name)
+        except ClientError as error:
+            if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+                return None
+            raise
+        return {"size": head["ContentLength"], "content_type": head.get("ContentType", "")}
+
+    def read_start(self, name: str, length: int) -> bytes:
+        response = self.client.get_object(
+            Bucket=self.bucket_name, Key=name, Range=f"bytes=0-{length - 1}"
+        )
+        return response["Body"].read()
+
+    def list_keys(self, prefix: str = ""):
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                yield entry["Key"]
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback and the exact UTF-8 name (RFC 6266)."""
+    ascii_name = filename.encode("ascii", "ignore").decode().replace('"', "") or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

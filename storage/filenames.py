@@ -1,0 +1,32 @@
+"""Client-supplied file names made safe to store, show and put in a header."""
+
+import re
+import unicodedata
+
+FILENAME_MAX_LENGTH = 200
+_UNSAFE_IN_KEY = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def sanitize_filename(name: str) -> str:
+    """The base name only, without control characters, leading dots or excess length.
+
+    ``../../etc/passwd`` becomes ``passwd``; a name that sanitises to nothing becomes
+    ``file``. The extension survives truncation.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(char for char in name if unicodedata.category(char)[0] != "C")
+    name = " ".join(name.split()).lstrip(". ").rstrip(" ")
+    if len(name) > FILENAME_MAX_LENGTH:
+        stem, dot, extension = name.rpartition(".")
+        if dot and 0 < len(extension) <= 16:
+            name = f"{stem[: FILENAME_MAX_LENGTH - len(extension) - 1]}.{extension}"
+        else:
+            name = name[:FILENAME_MAX_LENGTH]
+    return name or "file"
+
+
+def key_safe_filename(name: str) -> str:
+    """An ASCII-only form for object keys, which some S3-compatible servers mishandle."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return _UNSAFE_IN_KEY.sub("_", ascii_name).strip("._") or "file"

@@ -1,0 +1,55 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Sum
+
+from storage.filenames import FILENAME_MAX_LENGTH
+
+
+class StoredFileQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "StoredFileQuerySet":
+        """Active files the user may read: their own, or all with the view permission."""
+        if not user.is_authenticated:
+            return self.none()
+        files = self.filter(status=StoredFile.Status.ACTIVE)
+        if user.has_perm("storage.view_storedfile"):
+            return files
+        return files.filter(owner=user)
+
+    def bytes_used_by(self, user) -> int:
+        """Bytes counted against the user's quota, pending uploads included."""
+        return self.filter(owner=user).aggregate(total=Sum("size"))["total"] or 0
+
+
+class StoredFile(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending upload"
+        ACTIVE = "active", "Active"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="files"
+    )
+    filename = models.CharField(max_length=FILENAME_MAX_LENGTH)
+    object_key = models.CharField(max_length=512, unique=True, editable=False)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    # Empty for direct-to-bucket uploads: their bytes never pass through Keel.
+    sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StoredFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "file"
+        indexes = [
+            models.Index(fields=["owner", "status", "-created_at"], name="file_owner_created"),
+            models.Index(fields=["owner", "content_type"], name="file_owner_type"),
+            models.Index(fields=["status", "created_at"], name="file_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

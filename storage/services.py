@@ -1,0 +1,367 @@
+"""Every write of the storage app: uploads, deletions, links, direct uploads, upkeep."""
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from config.exceptions import ApplicationError
+from storage.backends import file_storage, supports_presigned_urls
+from storage.content_types import SNIFF_BYTES, detect_content_type
+from storage.filenames import key_safe_filename, sanitize_filename
+from storage.models import StoredFile
+
+logger = logging.getLogger(__name__)
+
+_SHARE_LINK_SALT = "storage.share-link"
+
+
+class FileTooLarge(ApplicationError):
+    status_code = 413
+    code = "file_too_large"
+    default_detail = "The file is larger than the upload limit."
+
+
+class QuotaExceeded(ApplicationError):
+    status_code = 413
+    code = "quota_exceeded"
+    default_detail = "This upload would exceed your storage quota."
+
+
+class UnsupportedFileType(ApplicationError):
+    status_code = 415
+    code = "unsupported_file_type"
+    default_detail = "Files of this type are not accepted."
+
+
+class DirectUploadUnsupported(ApplicationError):
+    code = "direct_upload_unsupported"
+    default_detail = (
+        "Direct uploads need an S3-compatible storage backend; upload through the API."
+    )
+
+
+class UploadNotComplete(ApplicationError):
+    code = "upload_not_complete"
+    default_detail = "The uploaded object is missing or does not match what was declared."
+
+
+class ShareLinkExpired(ApplicationError):
+    status_code = 410
+    code = "link_expired"
+    default_detail = "This link has expired."
+
+
+class ShareLinkInvalid(ApplicationError):
+    status_code = 404
+    code = "not_found"
+    default_detail = "No file is shared at this address."
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    """Either a full presigned URL (S3) or a token our own view serves (local files)."""
+
+    expires_at: datetime
+    url: str | None = None
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class DirectUpload:
+    stored_file: StoredFile
+    url: str
+    fields: dict
+
+
+# --- Uploads through the API ------------------------------------------------------------
+
+
+def file_upload(*, owner: User, upload: UploadedFile) -> StoredFile:
+    """Store an uploaded file after checking its size, real type and the owner's quota."""
+    if upload.size > settings.FILES_MAX_UPLOAD_BYTES:
+        raise FileTooLarge()
+    content_type = _sniffed_allowed_type(upload)
+    with transaction.atomic():
+        _check_quota(owner=owner, adding=upload.size)
+        stored_file = _new_file(owner=owner, filename=upload.name, size=upload.size)
+        stored_file.content_type = content_type
+        stored_file.sha256 = _sha256(upload)
+        _save_object(stored_file.object_key, upload)
+        try:
+            stored_file.save(force_insert=True)
+        except BaseException:
+            # The row is what makes the object reachable; without it, drop the object.
+            _delete_objects([stored_file.object_key])
+            raise
+    return stored_file
+
+
+def _sniffed_allowed_type(upload: UploadedFile) -> str:
+    upload.seek(0)
+    content_type = detect_content_type(upload.read(SNIFF_BYTES))
+    upload.seek(0)
+    if content_type not in settings.FILES_ALLOWED_TYPES:
+        raise UnsupportedFileType(
+            f"Files of type {content_type} are not accepted; "
+            f"allowed: {', '.join(settings.FILES_ALLOWED_TYPES)}."
+        )
+    return content_type
+
+
+def _check_quota(*, owner: User, adding: int) -> None:
+    # Locking the owner's row queues concurrent uploads of one user, so two of them
+    # cannot both fit under the quota by reading the same total.
+    User.objects.select_for_update().filter(pk=owner.pk).exists()
+    used = StoredFile.objects.bytes_used_by(owner)
+    if used + adding > settings.FILES_USER_QUOTA_BYTES:
+        raise QuotaExceeded(
+            f"This upload needs {adding} bytes; {max(settings.FILES_USER_QUOTA_BYTES - used, 0)} "
+            "of your quota are left."
+        )
+
+
+def _new_file(*, owner: User, filename: str, size: int) -> StoredFile:
+    file_id = uuid.uuid4()
+    safe_name = sanitize_filename(filename)
+    return StoredFile(
+        id=file_id,
+        owner=owner,
+        filename=safe_name,
+        size=size,
+        object_key=f"u/{owner.pk}/{file_id}/{key_safe_filename(safe_name)}",
+    )
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _save_object(key: str, content) -> None:
+    saved_as = file_storage().save(key, content)
+    if saved_as != key:
+        # Keys embed a fresh UUID, so this means two writers raced for one key.
+        _delete_objects([saved_as])
+        raise RuntimeError(f"object key {key} was taken; the upload was not stored")
+
+
+# --- Deletion ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def file_delete(*, stored_file: StoredFile) -> None:
+    """Delete the row now and the object once the deletion has committed."""
+    key = stored_file.object_key
+    stored_file.delete()
+    transaction.on_commit(lambda: _delete_objects([key]))
+
+
+@transaction.atomic
+def files_delete_for_owner(*, owner: User) -> int:
+    """Delete every file of a user (the account deletion path)."""
+    files = StoredFile.objects.filter(owner=owner)
+    keys = list(files.values_list("object_key", flat=True))
+    files.delete()
+    transaction.on_commit(lambda: _delete_objects(keys))
+    return len(keys)
+
+
+def _delete_objects(keys: list[str]) -> None:
+    storage = file_storage()
+    for key in keys:
+        storage.delete(key)
+
+
+# --- Downloads and share links ------------------------------------------------------------
+
+
+def file_presigned_url(*, stored_file: StoredFile, expires_in: int | None = None) -> str:
+    """A short-lived URL downloading the file as an attachment (S3 backends only)."""
+    return file_storage().presigned_download_url(
+        stored_file.object_key,
+        filename=stored_file.filename,
+        content_type=stored_file.content_type,
+        expires_in=expires_in or settings.FILES_DOWNLOAD_URL_EXPIRY_SECONDS,
+    )
+
+
+def file_share_link_create(*, stored_file: StoredFile, expires_in: int) -> ShareLink:
+    expires_at = timezone.now() + timedelta(seconds=expires_in)
+    if supports_presigned_urls(file_storage()):
+        url = file_presigned_url(stored_file=stored_file, expires_in=expires_in)
+        return ShareLink(expires_at=expires_at, url=url)
+    token = signing.dumps(
+        {"id": str(stored_file.pk), "exp": int(expires_at.timestamp())}, salt=_SHARE_LINK_SALT
+    )
+    return ShareLink(expires_at=expires_at, token=token)
+
+
+def shared_file_resolve(*, token: str) -> StoredFile:
+    """The active file a local share-link token points at, if the link is still valid."""
+    try:
+        payload = signing.loads(token, salt=_SHARE_LINK_SALT)
+    except signing.BadSignature as error:
+        raise ShareLinkInvalid() from error
+    if payload["exp"] < timezone.now().timestamp():
+        raise ShareLinkExpired()
+    stored_file = StoredFile.objects.filter(
+        pk=payload["id"], status=StoredFile.Status.ACTIVE
+    ).first()
+    if stored_file is None:
+        raise ShareLinkInvalid()
+    return stored_file
+
+
+# --- Direct-to-bucket uploads -------------------------------------------------------------
+
+
+def direct_upload_start(
+    *, owner: User, filename: str, content_type: str, size: int
+) -> DirectUpload:
+    """Reserve a pending file and presign a POST that accepts exactly these bytes."""
+    storage = file_storage()
+    if not supports_presigned_urls(storage):
+        raise DirectUploadUnsupported()
+    if size > settings.FILES_MAX_UPLOAD_BYTES:
+        raise FileTooLarge()
+    if content_type not in settings.FILES_ALLOWED_TYPES:
+        raise UnsupportedFileType()
+    with transaction.atomic():
+        _check_quota(owner=owner, adding=size)
+        stored_file = _new_file(owner=owner, filename=filename, size=size)
+        stored_file.content_type = content_type
+        stored_file.status = StoredFile.Status.PENDING
+        stored_file.save(force_insert=True)
+    post = storage.presigned_upload(
+        stored_file.object_key,
+        content_type=content_type,
+        size=size,
+        expires_in=settings.FILES_DIRECT_UPLOAD_EXPIRY_SECONDS,
+    )
+    return DirectUpload(stored_file=stored_file, url=post["url"], fields=post["fields"])
+
+
+@transaction.atomic
+def direct_upload_complete(*, stored_file: StoredFile) -> StoredFile:
+    """Activate a pending upload once the bucket holds exactly what was declared."""
+    storage = file_storage()
+    metadata = storage.object_metadata(stored_file.object_key)
+    if metadata is None:
+        raise UploadNotComplete("Nothing has been uploaded for this file yet.")
+    if metadata["size"] != stored_file.size:
+        raise UploadNotComplete(
+            f"The object has {metadata['size']} bytes; {stored_file.size} were declared."
+        )
+    actual_type = detect_content_type(storage.read_start(stored_file.object_key, SNIFF_BYTES))
+    if actual_type != stored_file.content_type:
+        raise UploadNotComplete(
+            f"The object is {actual_type}; {stored_file.content_type} was declared."
+        )
+    stored_file.status = StoredFile.Status.ACTIVE
+    stored_file.save(update_fields=["status"])
+    return stored_file
+
+
+@transaction.atomic
+def pending_uploads_cleanup(*, older_than: timedelta | None = None) -> int:
+    """Delete pending uploads never completed (default: older than a day), rows and objects."""
+    age = (
+        older_than
+        if older_than is not None
+        else timedelta(seconds=settings.FILES_PENDING_MAX_AGE_SECONDS)
+    )
+    stale = StoredFile.objects.filter(
+        status=StoredFile.Status.PENDING, created_at__lt=timezone.now() - age
+    )
+    keys = list(stale.values_list("object_key", flat=True))
+    stale.delete()
+    transaction.on_commit(lambda: _delete_objects(keys))
+    return len(keys)
+
+
+# --- Operator upkeep ---------------------------------------------------------------------
+
+_CHECK_KEY_PREFIX = "keel-storage-check/"
+
+
+def storage_round_trip() -> None:
+    """Write, read back and delete a small object; raises if any step fails."""
+    storage = file_storage()
+    payload = uuid.uuid4().hex.encode()
+    key = storage.save(f"{_CHECK_KEY_PREFIX}{uuid.uuid4().hex}.txt", ContentFile(payload))
+    try:
+        with storage.open(key, "rb") as stored:
+            if stored.read() != payload:
+                raise RuntimeError("the object read back differs from the one written")
+    finally:
+        storage.delete(key)
+
+
+@dataclass
+class ReconcileReport:
+    orphan_objects: list[str] = field(default_factory=list)
+    missing_objects: list[str] = field(default_factory=list)
+    deleted: int = 0
+
+
+def storage_reconcile(
+    *, delete: bool = False, progress: Callable[[int], None] = lambda checked: None
+) -> ReconcileReport:
+    """Compare bucket and table: objects without rows, and active rows without objects.
+
+    With ``delete``, orphan objects are removed (rows without objects are only reported:
+    they need a person to decide).
+    """
+    storage = file_storage()
+    known_keys = set(StoredFile.objects.values_list("object_key", flat=True))
+    active_keys = set(
+        StoredFile.objects.filter(status=StoredFile.Status.ACTIVE).values_list(
+            "object_key", flat=True
+        )
+    )
+    report = ReconcileReport()
+    seen = set()
+    for checked, key in enumerate(storage.list_keys("u/"), start=1):
+        seen.add(key)
+        if key not in known_keys:
+            report.orphan_objects.append(key)
+        progress(checked)
+    report.missing_objects = sorted(active_keys - seen)
+    if delete:
+        _delete_objects(report.orphan_objects)
+        report.deleted = len(report.orphan_objects)
+    return report
+
+
+def bucket_names() -> list[str]:
+    return [bucket["Name"] for bucket in _s3_client().list_buckets().get("Buckets", [])]
+
+
+def bucket_create(*, name: str) -> None:
+    _s3_client().create_bucket(Bucket=name)
+
+
+def bucket_delete(*, name: str) -> None:
+    _s3_client().delete_bucket(Bucket=name)
+
+
+def _s3_client():
+    storage = file_storage()
+    if not supports_presigned_urls(storage):
+        raise ApplicationError("Bucket management needs STORAGE_BACKEND=s3.")
+    return storage.client
