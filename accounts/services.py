@@ -6,11 +6,13 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts import tasks
 from accounts.models import User, normalize_email
@@ -24,6 +26,8 @@ from accounts.tokens import (
     refresh_token_decode,
 )
 from config.exceptions import ApplicationError
+from items import services as items_services
+from storage import services as storage_services
 
 
 class InvalidCredentials(ApplicationError):
@@ -103,10 +107,18 @@ def refresh_token_rotate(*, raw_token: str) -> TokenPair:
     refresh = refresh_token_decode(raw_token)
     outstanding = _lock_outstanding(refresh)
     user = outstanding.user
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not _issued_for_current_password(refresh, user):
         raise InvalidToken()
     BlacklistedToken.objects.create(token=outstanding)
     return token_pair_issue(user=user)
+
+
+def _issued_for_current_password(refresh: RefreshToken, user: User) -> bool:
+    # Tokens carry a digest of the password hash they were issued under. Comparing it
+    # ends sessions after any password change, including ones made outside our
+    # services (the admin's password form, `manage.py changepassword`).
+    issued_for = refresh.get(jwt_settings.REVOKE_TOKEN_CLAIM)
+    return issued_for == get_md5_hash_password(user.password)
 
 
 @transaction.atomic
@@ -118,8 +130,10 @@ def refresh_token_revoke(*, raw_token: str) -> None:
 def _lock_outstanding(refresh: RefreshToken) -> OutstandingToken:
     # The row lock makes two concurrent uses of one refresh token queue up, so the
     # second sees the first one's blacklisting: a refresh token works exactly once.
+    # Only the token row is locked: PostgreSQL refuses FOR UPDATE on the nullable side
+    # of the outer join to the user.
     outstanding = (
-        OutstandingToken.objects.select_for_update()
+        OutstandingToken.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(jti=refresh[jwt_settings.JTI_CLAIM])
         .first()
@@ -210,6 +224,8 @@ def user_delete(*, user: User, password: str) -> None:
             {"password": ValidationError("The password is not correct.", code="wrong_password")}
         )
     user_tokens_revoke_all(user=user)
+    items_services.items_delete_for_owner(owner=user)
+    storage_services.files_delete_for_owner(owner=user)
     user.delete()
 
 
@@ -247,5 +263,6 @@ def superuser_ensure(*, email: str, password: str) -> tuple[User, bool]:
         user.is_staff = user.is_superuser = user.is_active = True
         user.save(update_fields=["is_staff", "is_superuser", "is_active"])
         return user, False
+    validate_email(email)
     _validate_new_password(password, user=User(email=email), field="password")
     return User.objects.create_superuser(email=email, password=password), True

@@ -12,6 +12,7 @@ from accounts import serializers, services
 from accounts.models import User
 from accounts.permissions import UserManagementPermission
 from accounts.throttling import ACCOUNT_THROTTLES
+from config.filters import BooleanFilter, FilterSet
 
 ACCEPTED_DETAIL = "If an account matches, an email is on its way."
 
@@ -153,8 +154,8 @@ class EmailVerifyResendView(_ThrottledAuthView):
         return Response({"detail": ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)
 
 
-class UserFilter(filters.FilterSet):
-    email_verified = filters.BooleanFilter(
+class UserFilter(FilterSet):
+    email_verified = BooleanFilter(
         field_name="email_verified_at", lookup_expr="isnull", exclude=True
     )
     group = filters.CharFilter(field_name="groups__name")

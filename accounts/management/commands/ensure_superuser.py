@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
@@ -17,6 +18,11 @@ class Command(BaseCommand):
             raise CommandError(
                 "Set DJANGO_SUPERUSER_EMAIL and DJANGO_SUPERUSER_PASSWORD to create a superuser."
             )
-        user, created = services.superuser_ensure(email=email, password=password)
+        try:
+            user, created = services.superuser_ensure(email=email, password=password)
+        except ValidationError as error:
+            raise CommandError(
+                f"Cannot create the superuser: {' '.join(error.messages)}"
+            ) from error
         verb = "Created" if created else "Kept existing"
         self.stdout.write(self.style.SUCCESS(f"{verb} superuser {user.email}."))

@@ -1,0 +1,56 @@
+"""Assertions and parsers shared by the accounts tests."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+
+PROBLEM = "application/problem+json"
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "errors", "request_id"}
+PASSWORD = "correct horse battery staple"  # the root conftest's `user` and `other_user`
+NEW_PASSWORD = "a brand new lighthouse keeper"
+
+REGISTER = "/api/v1/auth/register/"
+LOGIN = "/api/v1/auth/login/"
+REFRESH = "/api/v1/auth/token/refresh/"
+LOGOUT = "/api/v1/auth/logout/"
+LOGOUT_EVERYWHERE = "/api/v1/auth/logout/everywhere/"
+ME = "/api/v1/auth/me/"
+PASSWORD_CHANGE = "/api/v1/auth/password/change/"
+PASSWORD_RESET = "/api/v1/auth/password/reset/"
+PASSWORD_RESET_CONFIRM = "/api/v1/auth/password/reset/confirm/"
+EMAIL_VERIFY = "/api/v1/auth/email/verify/"
+EMAIL_VERIFY_RESEND = "/api/v1/auth/email/verify/resend/"
+USERS = "/api/v1/users/"
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert set(body) == PROBLEM_KEYS
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"].endswith(code)
+    assert body["request_id"] == response["X-Request-ID"]
+    return body
+
+
+def error_pairs(body: dict) -> list[tuple[str | None, str]]:
+    """The ``(attr, code)`` of every entry of a problem's ``errors``."""
+    return [(error["attr"], error["code"]) for error in body["errors"]]
+
+
+def email_link(message) -> str:
+    """The one frontend link in the text part of an email."""
+    links = re.findall(r"https?://\S+", message.body)
+    assert len(links) == 1, message.body
+    assert links[0].startswith(f"{settings.FRONTEND_URL}/")
+    return links[0]
+
+
+def email_link_params(message) -> dict[str, str]:
+    """``{"uid": ..., "token": ...}`` from the link an email carries."""
+    query = parse_qs(urlsplit(email_link(message)).query, strict_parsing=True)
+    assert set(query) == {"uid", "token"}
+    return {name: values[0] for name, values in query.items()}
