@@ -6,6 +6,7 @@ the services keep (trimmed titles, ``completed_at`` set exactly when completed).
 """
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -92,7 +93,7 @@ def demo_email(number: int) -> str:
 
 @transaction.atomic
 def demo_reset() -> int:
-    demo_users = User.objects.filter(email__regex=rf"^demo[0-9]+@{DEMO_DOMAIN}$")
+    demo_users = User.objects.filter(email__regex=rf"^demo[0-9]+@{re.escape(DEMO_DOMAIN)}$")
     Item.objects.filter(owner__in=demo_users).delete()
     deleted, _ = demo_users.delete()
     return deleted
@@ -167,7 +168,8 @@ def _demo_items(missing: dict[User, int], rng: random.Random):
                 title=f"{rng.choice(_VERBS)} {rng.choice(_OBJECTS)}",
                 description=rng.choice(_DETAILS),
                 is_completed=is_completed,
-                completed_at=created_at + timedelta(hours=rng.randrange(1, 240))
+                # Completed some hours after creation, but never in the future.
+                completed_at=min(created_at + timedelta(hours=rng.randrange(1, 240)), now)
                 if is_completed
                 else None,
                 created_at=created_at,

@@ -2,7 +2,7 @@ import hashlib
 import uuid
 
 from django.conf import settings
-from django.core.validators import MinLengthValidator
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan
@@ -28,7 +28,12 @@ class Item(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="items"
     )
     title = models.CharField(max_length=TITLE_MAX_LENGTH, validators=[MinLengthValidator(1)])
-    description = models.TextField(max_length=DESCRIPTION_MAX_LENGTH, blank=True)
+    # TextField's max_length only sizes form widgets; the validator makes full_clean enforce it.
+    description = models.TextField(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        blank=True,
+        validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)],
+    )
     is_completed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -55,7 +55,9 @@ class ItemViewSet(viewsets.ModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         item = self.get_object()
-        if item.etag in parse_etags(request.headers.get("If-None-Match", "")):
+        tags = parse_etags(request.headers.get("If-None-Match", ""))
+        # Weak comparison (RFC 9110 13.1.2): a proxy that compresses may send W/"<tag>".
+        if "*" in tags or item.etag in {tag.removeprefix("W/") for tag in tags}:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": item.etag})
         return self._item_response(item)
 

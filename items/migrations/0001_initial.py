@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('title', models.CharField(max_length=200, validators=[django.core.validators.MinLengthValidator(1)])),
-                ('description', models.TextField(blank=True, max_length=5000)),
+                ('description', models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)])),
                 ('is_completed', models.BooleanField(default=False)),
                 ('completed_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
