@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
+RANDOM_SECRET := $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))'
+
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
@@ -70,8 +72,7 @@ schema: $(RUNTIME_STAMP) ## Validate and write the OpenAPI schema to schema.yaml
 	$(MANAGE) spectacular --validate --fail-on-warn --file schema.yaml
 
 check-deploy: $(RUNTIME_STAMP) ## Run Django's deployment checks with production-like settings
-	DEBUG=false SECRET_KEY=check-deploy-$$(openssl rand -hex 32 2>/dev/null || date +%s%N%N%N) \
-	JWT_SIGNING_KEY=check-deploy-jwt-$$(openssl rand -hex 32 2>/dev/null || date +%s%N%N%N) \
+	DEBUG=false SECRET_KEY=$$($(RANDOM_SECRET)) JWT_SIGNING_KEY=$$($(RANDOM_SECRET)) \
 	ALLOWED_HOSTS=api.example.com $(MANAGE) check --deploy --fail-level WARNING
 
 shell: $(RUNTIME_STAMP) ## Open a Django shell

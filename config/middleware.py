@@ -5,6 +5,8 @@ import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 
+import sentry_sdk
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from config.errors import PROBLEM_CONTENT_TYPE, problem_json_response
@@ -28,6 +30,8 @@ class RequestIdMiddleware:
         request_id = _incoming_request_id(request) or uuid.uuid4().hex
         request.request_id = request_id
         tokens = bind_request(request_id)
+        if settings.SENTRY_DSN:
+            sentry_sdk.set_tag("request_id", request_id)
         started = time.perf_counter()
         try:
             response = self.get_response(request)

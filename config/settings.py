@@ -13,12 +13,15 @@ from config.env import (
     build_database,
     build_file_storage,
     env,
+    init_sentry,
+    instrument_for_metrics,
     require_production_secret,
     require_production_value,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-env.read_env(BASE_DIR / ".env")
+if (BASE_DIR / ".env").exists():
+    env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=True)
 
@@ -55,6 +58,7 @@ INSTALLED_APPS = [
     "accounts",
     "items",
     "storage",
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +229,11 @@ TASKS = {
     }
 }
 
+# A task that fails on a passing problem (mail server down) runs again after this
+# many seconds, doubling each time, up to TASK_MAX_ATTEMPTS tries in all.
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=5)
+TASK_RETRY_BASE_SECONDS = env.int("TASK_RETRY_BASE_SECONDS", default=30)
+
 # --- REST framework -------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -339,10 +348,37 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Metrics and error reporting ------------------------------------------------------
+
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+# With a token, /metrics wants "Authorization: Bearer <token>"; without, the client's
+# address must be in one of these networks (the defaults are loopback and private ones).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS",
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+)
+if METRICS_ENABLED:
+    INSTALLED_APPS.append("django_prometheus")
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]
+    instrument_for_metrics(DATABASES, CACHES)
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- Logging --------------------------------------------------------------------------
 

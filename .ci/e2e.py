@@ -1,0 +1,206 @@
+"""End-to-end checks over real HTTP against a running Keel (gunicorn), stdlib only.
+
+python .ci/e2e.py flow BASE_URL MAIL_DIR
+    register -> verify (link from the emailed file) -> login -> item CRUD ->
+    file upload -> download -> logout -> the refresh token is dead
+python .ci/e2e.py graceful-shutdown BASE_URL GUNICORN_PID
+    SIGTERM while an upload is still arriving: it must complete, then gunicorn exits
+"""
+
+import email
+import http.client
+import json
+import os
+import re
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PASSWORD = "end to end passphrase 2026"
+checks = {"passed": 0, "failed": 0}
+
+
+def check(condition: bool, what: str) -> None:
+    checks["passed" if condition else "failed"] += 1
+    print(("ok   " if condition else "FAIL ") + what, flush=True)
+    if not condition:
+        finish()
+
+
+def finish() -> None:
+    print(f"e2e: {checks['passed']} passed, {checks['failed']} failed")
+    sys.exit(1 if checks["failed"] else 0)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+opener = urllib.request.build_opener(NoRedirect)
+
+
+def call(method: str, url: str, body=None, *, token=None, headers=None, raw=None):
+    """One request; returns (status, headers, parsed JSON or bytes)."""
+    headers = dict(headers or {})
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        response = opener.open(request, timeout=30)
+    except urllib.error.HTTPError as error:
+        response = error
+    content = response.read()
+    if response.headers.get("Content-Type", "").endswith("json") and content:
+        content = json.loads(content)
+    return response.status, response.headers, content
+
+
+def multipart(filename: str, content: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def emailed_link(mail_dir: Path, recipient: str, timeout: float = 30) -> dict[str, str]:
+    """uid and token from the newest email to ``recipient`` (sent by the task worker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(mail_dir.glob("*.log"), key=os.path.getmtime, reverse=True):
+            message = email.message_from_string(path.read_text())
+            if message["To"] == recipient:
+                text = next(
+                    part.get_payload(decode=True).decode()
+                    for part in message.walk()
+                    if part.get_content_type() == "text/plain"
+                )
+                found = re.search(r"uid=([^&\s]+)&token=(\S+)", text)
+                return {"uid": found[1], "token": found[2]}
+        time.sleep(0.5)
+    check(False, f"an email reached {recipient} within {timeout:g} s")
+    return {}
+
+
+def flow(base: str, mail_dir: Path) -> None:
+    api = f"{base}/api/v1"
+    address = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+
+    status, _, user = call(
+        "POST", f"{api}/auth/register/", {"email": address, "password": PASSWORD}
+    )
+    check(status == 201 and user["email"] == address, "register answers 201 with the user")
+    link = emailed_link(mail_dir, address)
+    check(bool(link), "the verification email arrived through the task worker")
+    status, _, user = call("POST", f"{api}/auth/email/verify/", link)
+    check(status == 200 and user["email_verified"] is True, "the emailed link verifies the email")
+
+    status, _, pair = call("POST", f"{api}/auth/login/", {"email": address, "password": PASSWORD})
+    check(status == 200 and {"access", "refresh"} <= set(pair), "login returns a token pair")
+    token = pair["access"]
+
+    status, headers, item = call("POST", f"{api}/items/", {"title": "e2e item"}, token=token)
+    check(status == 201 and headers["Location"].endswith(f"/items/{item['id']}/"), "item created")
+    item_url = f"{api}/items/{item['id']}/"
+    status, headers, _ = call("GET", item_url, token=token)
+    etag = headers["ETag"]
+    check(status == 200 and etag, "item read with an ETag")
+    status, _, _ = call("GET", item_url, token=token, headers={"If-None-Match": etag})
+    check(status == 304, "If-None-Match answers 304")
+    status, _, item = call(
+        "PATCH", item_url, {"is_completed": True}, token=token, headers={"If-Match": etag}
+    )
+    check(status == 200 and item["completed_at"], "item completed with If-Match")
+    status, _, problem = call(
+        "PATCH", item_url, {"title": "x"}, token=token, headers={"If-Match": etag}
+    )
+    check(status == 412 and problem["code"] == "precondition_failed", "stale If-Match is 412")
+    status, _, page = call("GET", f"{api}/items/", token=token)
+    check(status == 200 and page["count"] == 1, "item listed")
+    status, _, _ = call("DELETE", item_url, token=token)
+    check(status == 204, "item deleted")
+    status, _, problem = call("GET", item_url, token=token)
+    check(status == 404 and problem["code"] == "not_found", "deleted item is a 404 problem")
+
+    content = b"hello from the end-to-end test\n" * 100
+    body, content_type = multipart("e2e notes.txt", content)
+    status, _, stored = call(
+        "POST", f"{api}/files/", token=token, raw=body, headers={"Content-Type": content_type}
+    )
+    check(status == 201 and stored["size"] == len(content), "file uploaded")
+    status, headers, downloaded = call("GET", f"{api}/files/{stored['id']}/download/", token=token)
+    if status == 302:
+        status, headers, downloaded = call("GET", headers["Location"])
+    check(status == 200 and downloaded == content, "file downloaded with the same bytes")
+    check("attachment" in headers.get("Content-Disposition", ""), "download is an attachment")
+
+    status, _, _ = call("POST", f"{api}/auth/logout/", {"refresh": pair["refresh"]})
+    check(status == 204, "logout revokes the refresh token")
+    status, _, problem = call("POST", f"{api}/auth/token/refresh/", {"refresh": pair["refresh"]})
+    check(status == 401 and problem["code"] == "token_not_valid", "the revoked token is refused")
+
+
+def graceful_shutdown(base: str, gunicorn_pid: int) -> None:
+    """Start an upload, SIGTERM gunicorn halfway, finish it: it must still succeed."""
+    api = f"{base}/api/v1"
+    address = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    call("POST", f"{api}/auth/register/", {"email": address, "password": PASSWORD})
+    _, _, pair = call("POST", f"{api}/auth/login/", {"email": address, "password": PASSWORD})
+
+    body, content_type = multipart("slow.txt", b"slow upload\n" * 20_000)
+    target = urlsplit(base)
+    connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+    connection.putrequest("POST", "/api/v1/files/")
+    connection.putheader("Authorization", f"Bearer {pair['access']}")
+    connection.putheader("Content-Type", content_type)
+    connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders()
+    half = len(body) // 2
+    connection.send(body[:half])
+    time.sleep(0.5)
+    os.kill(gunicorn_pid, signal.SIGTERM)
+    time.sleep(1.5)
+    connection.send(body[half:])
+    response = connection.getresponse()
+    check(response.status == 201, "the in-flight upload completed after SIGTERM")
+    check(json.loads(response.read())["size"] == 20_000 * 12, "with every byte stored")
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(gunicorn_pid):
+        time.sleep(0.2)
+    check(not _alive(gunicorn_pid), "gunicorn exited after finishing the request")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); its state in /proc says it has exited.
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "\tZ" in status.read_text().split("State:")[1][:4])
+
+
+if __name__ == "__main__":
+    command, base_url, argument = sys.argv[1:4]
+    if command == "flow":
+        flow(base_url.rstrip("/"), Path(argument))
+    else:
+        graceful_shutdown(base_url.rstrip("/"), int(argument))
+    finish()

@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# Keel production image: gunicorn serving the app, as a non-root user.
+
+# --- Build stage: compilers live here only ------------------------------------------
+FROM python:3.13-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends build-essential \
+    && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /opt/venv
+COPY requirements.txt /tmp/requirements.txt
+RUN /opt/venv/bin/pip install -r /tmp/requirements.txt
+
+# --- Runtime stage -------------------------------------------------------------------
+FROM python:3.13-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=config.settings \
+    DEBUG=false \
+    LOG_FORMAT=json \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
+    GUNICORN_WORKER_TMP_DIR=/dev/shm
+RUN useradd --system --create-home --uid 10001 keel
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY --chown=keel:keel . .
+# Static files are collected into the image; the secrets here exist only for this step.
+RUN SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijklmnopqrstuv \
+    JWT_SIGNING_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijklmnopqrstuv \
+    ALLOWED_HOSTS=localhost \
+    python manage.py collectstatic --noinput \
+    && mkdir -p /app/media && chown keel:keel /app/media
+USER keel
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2)"]
+ENTRYPOINT ["/app/docker/entrypoint.sh"]
+CMD ["gunicorn", "--config", "config/gunicorn.py"]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ConfigConfig(AppConfig):
+    """The project package as an app, so its operator commands are found."""
+
+    name = "config"
+    verbose_name = "Keel"

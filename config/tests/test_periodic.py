@@ -1,0 +1,61 @@
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+from model_bakery import baker
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+from config.periodic import PERIODIC_JOBS
+from storage.models import StoredFile
+
+pytestmark = pytest.mark.django_db
+
+
+def test_run_periodic_jobs_runs_every_job_once(user, caplog):
+    expired = baker.make(
+        OutstandingToken,
+        user=user,
+        jti="old",
+        token="x",
+        expires_at=timezone.now() - timedelta(days=1),
+    )
+    stale = baker.make(
+        StoredFile,
+        owner=user,
+        status=StoredFile.Status.PENDING,
+        size=1,
+        object_key="u/x/stale/file.txt",
+    )
+    StoredFile.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(days=2))
+    out = StringIO()
+
+    call_command("run_periodic_jobs", stdout=out)
+
+    assert not OutstandingToken.objects.filter(pk=expired.pk).exists()
+    assert not StoredFile.objects.filter(pk=stale.pk).exists()
+    assert "orphan object(s)" in out.getvalue()
+    done = [r.job for r in caplog.records if r.getMessage() == "periodic job done"]
+    assert done == ["flush expired tokens", "clean up pending uploads", "reconcile storage"]
+
+
+def test_run_periodic_jobs_only_runs_the_named_job():
+    out = StringIO()
+    call_command("run_periodic_jobs", "--only", "reconcile storage", stdout=out)
+    assert "Deleted" not in out.getvalue()
+    assert "orphan object(s)" in out.getvalue()
+
+
+def test_a_failing_job_does_not_stop_the_others_and_fails_the_run(monkeypatch, caplog):
+    monkeypatch.setitem(PERIODIC_JOBS, "broken", ["no_such_command"])
+    with pytest.raises(CommandError, match="1 periodic job"):
+        call_command("run_periodic_jobs", stdout=StringIO())
+    assert any(r.getMessage() == "periodic job failed" for r in caplog.records)
+    assert len([r for r in caplog.records if r.getMessage() == "periodic job done"]) == 3
+
+
+def test_run_periodic_jobs_rejects_a_non_positive_interval():
+    with pytest.raises(CommandError, match="positive"):
+        call_command("run_periodic_jobs", "--every", "0")
