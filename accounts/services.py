@@ -247,10 +247,10 @@ def _frontend_link(page: str, email_token: EmailToken) -> str:
 
 
 def _send_email_on_commit(template: str, *, user: User, link: str) -> None:
-    context = {"first_name": user.first_name, "email": user.email, "link": link}
+    variables = {"first_name": user.first_name, "email": user.email, "link": link}
     transaction.on_commit(
         lambda: tasks.send_templated_email.enqueue(
-            template=template, to=user.email, context=context
+            template=template, to=user.email, variables=variables
         )
     )
 
