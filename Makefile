@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint fmt migrate makemigrations superuser schema check-deploy shell clean
+.PHONY: help install install-dev run test lint fmt migrate makemigrations superuser schema check-deploy shell clean seed worker periodic storage-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -74,6 +74,18 @@ schema: $(RUNTIME_STAMP) ## Validate and write the OpenAPI schema to schema.yaml
 check-deploy: $(RUNTIME_STAMP) ## Run Django's deployment checks with production-like settings
 	DEBUG=false SECRET_KEY=$$($(RANDOM_SECRET)) JWT_SIGNING_KEY=$$($(RANDOM_SECRET)) \
 	ALLOWED_HOSTS=api.example.com $(MANAGE) check --deploy --fail-level WARNING
+
+seed: $(RUNTIME_STAMP) ## Create demo users and items (USERS=5 ITEMS=100)
+	$(MANAGE) seed_demo --users $(or $(USERS),5) --items $(or $(ITEMS),100)
+
+worker: $(RUNTIME_STAMP) ## Run a background task worker (with TASKS_BACKEND=django_tasks_db.DatabaseBackend)
+	$(MANAGE) db_worker
+
+periodic: $(RUNTIME_STAMP) ## Run the periodic upkeep jobs once
+	$(MANAGE) run_periodic_jobs
+
+storage-check: $(RUNTIME_STAMP) ## Write, read and delete an object on the configured storage
+	$(MANAGE) storage_check
 
 shell: $(RUNTIME_STAMP) ## Open a Django shell
 	$(MANAGE) shell
