@@ -68,6 +68,13 @@ class UserAdmin(DjangoUserAdmin):
         ),
     ]
 
+    def delete_model(self, request, obj):
+        services.user_remove(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            services.user_remove(user=user)
+
     @admin.display(boolean=True, description="verified")
     def email_verified(self, user: User) -> bool:
         return user.email_verified

@@ -223,6 +223,15 @@ def user_delete(*, user: User, password: str) -> None:
         raise ValidationError(
             {"password": ValidationError("The password is not correct.", code="wrong_password")}
         )
+    user_remove(user=user)
+
+
+@transaction.atomic
+def user_remove(*, user: User) -> None:
+    """Delete a user and, through their services, everything they own (objects included).
+
+    The database would cascade the rows, but not the files' objects in storage.
+    """
     user_tokens_revoke_all(user=user)
     items_services.items_delete_for_owner(owner=user)
     storage_services.files_delete_for_owner(owner=user)

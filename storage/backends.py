@@ -4,6 +4,7 @@
 ``supports_presigned_urls(storage)`` rather than checking the class.
 """
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -32,8 +33,13 @@ class LocalFileStorage(FileSystemStorage):
         # Keys are u/<owner>/<file>/<name>: drop the folders the object leaves empty.
         root = Path(self.location).resolve()
         folder = Path(self.path(name)).parent
-        while folder != root and folder.is_relative_to(root) and not any(folder.iterdir()):
-            folder.rmdir()
+        while folder != root and folder.is_relative_to(root):
+            try:
+                # rmdir only removes empty folders; a missing object has no folder left,
+                # and a concurrent upload may fill one between a check and the removal.
+                folder.rmdir()
+            except OSError:
+                break
             folder = folder.parent
 
     def list_keys(self, prefix: str = ""):
@@ -131,5 +137,6 @@ class PrivateS3Storage(S3Storage):
 
 def content_disposition(filename: str) -> str:
     """``attachment`` with an ASCII fallback and the exact UTF-8 name (RFC 6266)."""
-    ascii_name = filename.encode("ascii", "ignore").decode().replace('"', "") or "download"
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = ascii_name.replace('"', "").replace("\\", "") or "download"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

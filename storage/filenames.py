@@ -29,4 +29,8 @@ def sanitize_filename(name: str) -> str:
 def key_safe_filename(name: str) -> str:
     """An ASCII-only form for object keys, which some S3-compatible servers mishandle."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return _UNSAFE_IN_KEY.sub("_", ascii_name).strip("._") or "file"
+    stem, dot, extension = _UNSAFE_IN_KEY.sub("_", ascii_name).rpartition(".")
+    if not dot:
+        stem, extension = extension, ""
+    stem = stem.strip("._") or "file"
+    return f"{stem}.{extension}" if extension.strip("_") else stem

@@ -28,8 +28,9 @@ class StoredFile(models.Model):
         ACTIVE = "active", "Active"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: the indexes below that start with owner serve its lookups.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="files"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="files", db_index=False
     )
     filename = models.CharField(max_length=FILENAME_MAX_LENGTH)
     object_key = models.CharField(max_length=512, unique=True, editable=False)

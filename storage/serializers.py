@@ -23,7 +23,7 @@ class StoredFileSerializer(serializers.ModelSerializer):
 
 
 class FileUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=True)
+    file = serializers.FileField(allow_empty_file=False)
 
 
 class ShareLinkCreateSerializer(serializers.Serializer):

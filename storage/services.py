@@ -97,6 +97,9 @@ def file_upload(*, owner: User, upload: UploadedFile) -> StoredFile:
         stored_file = _new_file(owner=owner, filename=upload.name, size=upload.size)
         stored_file.content_type = content_type
         stored_file.sha256 = _sha256(upload)
+        # S3 backends store the object with the upload's content type: use ours, not the
+        # client's claim.
+        upload.content_type = content_type
         _save_object(stored_file.object_key, upload)
         try:
             stored_file.save(force_insert=True)

@@ -146,3 +146,25 @@ def test_user_admin_staff_role_can_view_but_not_add_or_deactivate(client, people
     )
     target.refresh_from_db()
     assert target.is_active
+
+
+def test_deleting_users_in_the_admin_removes_their_files_objects(
+    admin_client, people, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+
+    from storage import services as storage_services
+    from storage.backends import file_storage
+
+    ann = people["named"]
+    stored = storage_services.file_upload(owner=ann, upload=ContentFile(b"notes", name="n.txt"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/accounts/user/",
+            {"action": "delete_selected", "_selected_action": [str(ann.pk)], "post": "yes"},
+        )
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=ann.pk).exists()
+    assert not file_storage().exists(stored.object_key)

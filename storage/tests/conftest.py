@@ -1,10 +1,17 @@
+import socket
 import time
 import uuid
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.models import User
+from accounts.roles import STAFF_GROUP
 from config.env import build_file_storage
 from storage.backends import file_storage
 from storage.tests.s3server import s3_server
@@ -89,3 +96,94 @@ def s3_storage(settings, s3_settings):
 def any_storage(request):
     """Run the test once on local files and once on the S3 server."""
     return request.getfixturevalue(f"{request.param}_storage")
+
+
+@pytest.fixture
+def fresh_bucket_storage(settings, s3_settings):
+    """S3 storage on a bucket of its own, for tests that look at every object in it."""
+    storage_settings = {**s3_settings, "OPTIONS": {**s3_settings["OPTIONS"]}}
+    storage_settings["OPTIONS"]["bucket_name"] = f"keel-test-{uuid.uuid4().hex[:12]}"
+    settings.STORAGES = {**settings.STORAGES, "default": storage_settings}
+    storage = file_storage()
+    storage.client.create_bucket(Bucket=storage.bucket_name)
+    yield storage
+    for key in list(storage.list_keys()):
+        storage.client.delete_object(Bucket=storage.bucket_name, Key=key)
+    storage.client.delete_bucket(Bucket=storage.bucket_name)
+
+
+@pytest.fixture(params=["local", "s3"])
+def isolated_storage(request):
+    """Like ``any_storage``, but the S3 run gets an empty bucket of its own."""
+    name = "local_storage" if request.param == "local" else "fresh_bucket_storage"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def broken_s3_storage(settings, s3_settings, closed_port):
+    """S3 settings pointing at a closed port; one attempt, so failing takes no time."""
+    options = {
+        **s3_settings["OPTIONS"],
+        "endpoint_url": f"http://127.0.0.1:{closed_port}",
+        "client_config": s3_settings["OPTIONS"]["client_config"].merge(
+            Config(retries={"max_attempts": 1}, connect_timeout=1)
+        ),
+    }
+    settings.STORAGES = {**settings.STORAGES, "default": {**s3_settings, "OPTIONS": options}}
+    return file_storage()
+
+
+@pytest.fixture
+def broken_local_storage(settings, tmp_path):
+    """A local location that is a file, so nothing can be written under it."""
+    location = tmp_path / "not-a-folder"
+    location.write_text("in the way")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storage.backends.LocalFileStorage",
+            "OPTIONS": {"location": location},
+        },
+    }
+    return file_storage()
+
+
+@pytest.fixture(params=["local", "s3"])
+def broken_storage(request):
+    return request.getfixturevalue(f"broken_{request.param}_storage")
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: an API client sending a real access token of that user."""
+
+    def make(user: User) -> APIClient:
+        client = APIClient(raise_request_exception=False)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        return client
+
+    return make
+
+
+# Users below only authenticate with tokens or force_login: no password to hash.
+
+
+@pytest.fixture
+def staff_user(db) -> User:
+    """The staff role: admin-site access plus the "Staff" group of the data migrations."""
+    staff = User.objects.create(email="staff@example.com", is_staff=True)
+    staff.groups.add(Group.objects.get(name=STAFF_GROUP))
+    return staff
+
+
+@pytest.fixture
+def superuser(db) -> User:
+    return User.objects.create(email="root@example.com", is_staff=True, is_superuser=True)
