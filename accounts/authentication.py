@@ -25,9 +25,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     def get_user(self, validated_token) -> User:
         try:
-            user = User.objects.for_authentication().get(
-                pk=validated_token[api_settings.USER_ID_CLAIM]
-            )
+            user = User.objects.get_for_authentication(validated_token[api_settings.USER_ID_CLAIM])
         except (KeyError, ValueError, ValidationError) as error:
             raise InvalidToken("Token contained no recognizable user identification") from error
         except User.DoesNotExist as error:

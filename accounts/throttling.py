@@ -7,12 +7,11 @@ default cache, so with Redis they hold across processes and machines.
 
 import hashlib
 
-from rest_framework.throttling import SimpleRateThrottle
-
 from accounts.models import normalize_email
+from config.throttling import FixedWindowThrottle
 
 
-class _ScopedThrottle(SimpleRateThrottle):
+class _ScopedThrottle(FixedWindowThrottle):
     scope_suffix = ""
 
     def __init__(self):

@@ -1,10 +1,10 @@
 from dataclasses import asdict
 
+from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
@@ -159,10 +159,19 @@ class UserFilter(FilterSet):
         field_name="email_verified_at", lookup_expr="isnull", exclude=True
     )
     group = filters.CharFilter(field_name="groups__name")
+    search = filters.CharFilter(method="filter_search", max_length=200)
+    ordering = filters.OrderingFilter(fields=["email", "date_joined", "last_login"])
 
     class Meta:
         model = User
-        fields = ["is_active", "is_staff", "is_superuser", "email_verified", "group"]
+        fields = ["is_active", "is_staff", "is_superuser", "email_verified", "group", "search"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(
+            Q(email__icontains=value)
+            | Q(first_name__icontains=value)
+            | Q(last_name__icontains=value)
+        )
 
 
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -171,10 +180,6 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = serializers.UserAdminSerializer
     permission_classes = [IsAuthenticated, UserManagementPermission]
     filterset_class = UserFilter
-    filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
-    search_fields = ["email", "first_name", "last_name"]
-    ordering_fields = ["email", "date_joined", "last_login"]
-    ordering = ["email"]
 
     def get_queryset(self):
         return User.objects.prefetch_related("groups")

@@ -24,8 +24,9 @@ class ItemQuerySet(models.QuerySet):
 
 class Item(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: every index below starts with owner and serves its lookups.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="items"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="items", db_index=False
     )
     title = models.CharField(max_length=TITLE_MAX_LENGTH, validators=[MinLengthValidator(1)])
     # TextField's max_length only sizes form widgets; the validator makes full_clean enforce it.

@@ -294,3 +294,9 @@ def test_users_list_pages_default_to_20(client_for, superuser):
 
 def test_users_list_page_beyond_the_last_is_404(client_for, superuser):
     assert_problem(client_for(superuser).get(f"{USERS}?page=9"), 404, "not_found")
+
+
+def test_users_list_unknown_ordering_is_400(client_for, superuser):
+    response = client_for(superuser).get(USERS, {"ordering": "password"})
+    body = assert_problem(response, 400, "validation_error")
+    assert [error["attr"] for error in body["errors"]] == ["ordering"]

@@ -178,3 +178,19 @@ def test_refresh_token_stops_working_after_a_password_set_outside_the_api(api_cl
     response = api_client.post("/api/v1/auth/token/refresh/", {"refresh": pair.refresh})
 
     assert_problem(response, 401, "token_not_valid")
+
+
+@pytest.mark.parametrize(
+    ("user_id", "code"),
+    [("not-a-uuid", "token_not_valid"), (12, "user_not_found"), (None, "user_not_found")],
+)
+def test_validly_signed_token_with_a_malformed_user_id_is_401(api_client, user, user_id, code):
+    _assert_rejected(_get_me(api_client, _sign({**_claims(user), "user_id": user_id})), code)
+
+
+def test_authentication_costs_one_query_for_a_member(api_client, user, django_assert_num_queries):
+    token = str(AccessToken.for_user(user))
+    _get_me(api_client, token)
+    with django_assert_num_queries(1):
+        response = _get_me(api_client, token)
+    assert response.status_code == 200
