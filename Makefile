@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint fmt migrate makemigrations superuser schema check-deploy shell clean seed worker periodic storage-check
+.PHONY: help install install-dev run test lint fmt migrate makemigrations superuser schema check-deploy shell clean seed worker periodic storage-check bench bench-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -86,6 +86,12 @@ periodic: $(RUNTIME_STAMP) ## Run the periodic upkeep jobs once
 
 storage-check: $(RUNTIME_STAMP) ## Write, read and delete an object on the configured storage
 	$(MANAGE) storage_check
+
+bench: $(DEV_STAMP) ## Benchmark under load on PostgreSQL + Redis (QUICK=1 for a smoke run)
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick) $(if $(WORKERS),--workers $(WORKERS))
+
+bench-check: $(DEV_STAMP) ## Hold the newest benchmark result to the budgets
+	$(BIN)/python -m bench.check
 
 shell: $(RUNTIME_STAMP) ## Open a Django shell
 	$(MANAGE) shell

@@ -108,10 +108,24 @@ def demo_seed(
 ) -> SeedResult:
     """Ensure ``users`` demo users exist, each owning at least ``items_per_user`` items."""
     owners, users_created = _demo_users(users)
+    created = demo_items_top_up(
+        owners=owners, items_per_owner=items_per_user, seed=seed, progress=progress
+    )
+    return SeedResult(users_created=users_created, items_created=created)
+
+
+def demo_items_top_up(
+    *,
+    owners: list[User],
+    items_per_owner: int,
+    seed: int = 0,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> int:
+    """Give each owner realistic items until they have ``items_per_owner``; returns how many."""
     missing = {
-        owner: items_per_user - count
+        owner: items_per_owner - count
         for owner, count in _item_counts(owners).items()
-        if count < items_per_user
+        if count < items_per_owner
     }
     total = sum(missing.values())
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
@@ -121,7 +135,7 @@ def demo_seed(
         Item.objects.bulk_create(batch)
         created += len(batch)
         progress(created, total)
-    return SeedResult(users_created=users_created, items_created=created)
+    return created
 
 
 @transaction.atomic
