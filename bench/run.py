@@ -250,14 +250,14 @@ def _worker_rss_mb(master_pid: int) -> list[float]:
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     sizes = []
     for pid in children:
-        status = Path(f"/proc/{pid}/status")
-        if status.exists():
-            kib = next(
-                int(line.split()[1])
-                for line in status.read_text().splitlines()
-                if line.startswith("VmRSS:")
-            )
-            sizes.append(round(kib / 1024, 1))
+        try:
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except FileNotFoundError:  # a worker that exited meanwhile
+            continue
+        # A worker being replaced has no VmRSS line any more.
+        sizes += [
+            round(int(line.split()[1]) / 1024, 1) for line in lines if line.startswith("VmRSS:")
+        ]
     return sizes
 
 
