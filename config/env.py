@@ -55,10 +55,10 @@ def build_database(
 
 
 def build_cache(url: str, *, socket_timeout: float, key_prefix: str) -> dict[str, Any]:
-    """A CACHES entry: Django's own Redis backend for redis:// URLs, else local memory."""
+    """A CACHES entry: Django's Redis backend (reusing its clients) for redis:// URLs."""
     if url.startswith(("redis://", "rediss://")):
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": key_prefix,
             "OPTIONS": {
@@ -133,7 +133,7 @@ _INSTRUMENTED_ENGINES = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }
 _INSTRUMENTED_CACHES = {
-    "django.core.cache.backends.redis.RedisCache": "config.metrics.InstrumentedRedisCache",
+    "config.cache.RedisCache": "config.metrics.InstrumentedRedisCache",
     "django.core.cache.backends.locmem.LocMemCache": (
         "django_prometheus.cache.backends.locmem.LocMemCache"
     ),

@@ -4,7 +4,6 @@ import hmac
 import ipaddress
 
 from django.conf import settings
-from django.core.cache.backends.redis import RedisCache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django_prometheus.cache.metrics import (
     django_cache_get_total,
@@ -12,6 +11,8 @@ from django_prometheus.cache.metrics import (
     django_cache_misses_total,
 )
 from django_prometheus.exports import ExportToDjangoView
+
+from config.cache import RedisCache
 
 _MISSING = object()
 
@@ -42,7 +43,7 @@ def _may_scrape(request: HttpRequest) -> bool:
 
 
 class InstrumentedRedisCache(RedisCache):
-    """Django's own Redis cache, counting gets, hits and misses for Prometheus.
+    """Our Redis cache (config.cache), counting gets, hits and misses for Prometheus.
 
     django-prometheus's Redis wrappers need django-redis; this keeps the built-in backend.
     """

@@ -92,7 +92,7 @@ def test_sqlite_url_gets_wal_and_immediate_transactions():
 
 def test_redis_url_uses_djangos_redis_cache_with_timeouts():
     config = build_cache("redis://127.0.0.1:6379/1", socket_timeout=0.5, key_prefix="k")
-    assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert config["BACKEND"] == "config.cache.RedisCache"
     assert config["LOCATION"] == "redis://127.0.0.1:6379/1"
     assert config["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
@@ -144,3 +144,10 @@ def test_require_production_value_rejects_empty():
 )
 def test_content_length_tolerates_missing_and_garbage_headers(meta, expected):
     assert content_length(meta) == expected
+
+
+def test_redis_cache_reuses_one_client_per_connection_pool():
+    from config.cache import RedisCache
+
+    cache = RedisCache("redis://127.0.0.1:6379/15", {})
+    assert cache._cache.get_client("a") is cache._cache.get_client("b")
