@@ -24,7 +24,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 RUN useradd --system --create-home --uid 10001 keel
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-COPY --chown=keel:keel . .
+# The code stays root's: the process serving requests cannot rewrite it.
+COPY . .
 # Static files are collected into the image; the secrets here exist only for this step.
 RUN SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijklmnopqrstuv \
     JWT_SIGNING_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijklmnopqrstuv \

@@ -7,7 +7,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -51,16 +51,26 @@ class TokenPair:
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
     email = normalize_email(email)
     if User.objects.with_email(email).exists():
-        raise ValidationError(
-            {"email": ValidationError("An account with this email exists.", code="unique")}
-        )
+        raise _email_taken()
     user = User(email=email, first_name=first_name, last_name=last_name)
     _validate_new_password(password, user=user, field="password")
     user.set_password(password)
     user.full_clean()
-    user.save()
+    try:
+        # A savepoint, so a lost race leaves the surrounding transaction usable.
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        # Two registrations of one email at the same moment: the second loses here.
+        raise _email_taken() from error
     _send_verification_email(user)
     return user
+
+
+def _email_taken() -> ValidationError:
+    return ValidationError(
+        {"email": ValidationError("An account with this email exists.", code="unique")}
+    )
 
 
 def email_verification_resend(*, email: str) -> None:

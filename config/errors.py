@@ -17,7 +17,6 @@ from django.core import exceptions as django_exceptions
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
-from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
@@ -42,21 +41,25 @@ def problem_body(
     }
 
 
-def problem_json_response(*, status: int, code: str, detail: str) -> JsonResponse:
-    """A problem response outside DRF (middleware, health checks, plain Django views)."""
+def problem_json_response(
+    *, status: int, code: str, detail: str, errors: list[dict] | None = None
+) -> JsonResponse:
+    """A problem document as a plain Django response, whatever the view renders otherwise."""
     return JsonResponse(
-        problem_body(status=status, code=code, detail=detail),
+        problem_body(status=status, code=code, detail=detail, errors=errors),
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
     )
 
 
-def exception_handler(exc: Exception, context: dict) -> Response | None:
+def exception_handler(exc: Exception, context: dict) -> JsonResponse | None:
     problem = _problem_from_exception(exc)
     if problem is None:
         return None
     set_rollback()
-    response = Response(problem, status=problem["status"], content_type=PROBLEM_CONTENT_TYPE)
+    # A plain JsonResponse, not a DRF Response: DRF would render it with the view's own
+    # renderer, which for the HTML docs views is not JSON at all.
+    response = JsonResponse(problem, status=problem["status"], content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(math.ceil(exc.wait))
     # A 401 must say how to authenticate (RFC 9110); DRF's views set ``auth_header``.

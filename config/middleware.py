@@ -18,6 +18,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Accepting a caller's id lets a trace span services; bounding it keeps log lines
 # and headers free of injected newlines, markup or megabytes.
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# URL parameters that are credentials (share-link tokens): never written to the logs.
+SECRET_URL_PARAMETERS = frozenset({"token"})
 
 
 class RequestIdMiddleware:
@@ -55,11 +57,20 @@ def _log_access(request: HttpRequest, response: HttpResponse, started: float) ->
         "request",
         extra={
             "method": request.method,
-            "path": request.path,
+            "path": _loggable_path(request),
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         },
     )
+
+
+def _loggable_path(request: HttpRequest) -> str:
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        for name in SECRET_URL_PARAMETERS & match.kwargs.keys():
+            path = path.replace(str(match.kwargs[name]), "[redacted]")
+    return path
 
 
 class ApiProblemMiddleware:
@@ -104,3 +115,28 @@ def _problem_for_status(status: int) -> HttpResponse:
     else:
         code, detail = _CODES_BY_STATUS.get(status, ("error", HTTPStatus(status).phrase))
     return problem_json_response(status=status, code=code, detail=detail)
+
+
+class ProbeMiddleware:
+    """Answer the health and metrics probes before any other middleware runs.
+
+    Load balancers, container runtimes and Prometheus call these with their own Host
+    header (an IP, 127.0.0.1) over plain HTTP; the host validation and HTTPS redirect
+    further down must not turn a healthy instance into a failing probe.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        from config import health, metrics
+
+        self.probes = {
+            "/health/live": health.live,
+            "/health/ready": health.ready,
+            "/metrics": metrics.metrics,
+        }
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = self.probes.get(request.path_info)
+        if probe is not None:
+            return probe(request)
+        return self.get_response(request)

@@ -29,8 +29,9 @@ DEBUG = env.bool("DEBUG", default=True)
 DEV_SECRET_KEY = "django-insecure-keel-development-only-secret-key-change-me"  # noqa: S105
 DEV_JWT_SIGNING_KEY = "django-insecure-keel-development-only-jwt-key-change-me"
 
-SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
-JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=DEV_JWT_SIGNING_KEY)
+# An empty value (as in a copied .env.example) counts as unset.
+SECRET_KEY = env.str("SECRET_KEY", default="") or DEV_SECRET_KEY
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="") or DEV_JWT_SIGNING_KEY
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
@@ -63,10 +64,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    # Outside everything that can answer with an HTML error page (a bad Host header is
+    # refused in SecurityMiddleware already), so /api/ always gets problem documents.
+    "config.middleware.ApiProblemMiddleware",
+    "config.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "config.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,7 +102,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": build_database(
-        env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env.int("DB_CONN_MAX_AGE", default=60),
         connect_timeout=env.int("DB_CONNECT_TIMEOUT", default=5),
         statement_timeout_ms=env.int("DB_STATEMENT_TIMEOUT_MS", default=30_000),
@@ -341,8 +345,6 @@ HEALTH_READY_CHECKS = {
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# Load balancers probe over plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
@@ -356,12 +358,10 @@ X_FRAME_OPTIONS = "DENY"
 
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
 # With a token, /metrics wants "Authorization: Bearer <token>"; without, the client's
-# address must be in one of these networks (the defaults are loopback and private ones).
+# address must be in one of these networks. Only loopback by default: behind a load
+# balancer every client arrives from its private address.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-METRICS_ALLOWED_NETWORKS = env.list(
-    "METRICS_ALLOWED_NETWORKS",
-    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
-)
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 if METRICS_ENABLED:
     INSTALLED_APPS.append("django_prometheus")
     MIDDLEWARE = [

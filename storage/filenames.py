@@ -4,6 +4,9 @@ import re
 import unicodedata
 
 FILENAME_MAX_LENGTH = 200
+# Transliteration can make a name longer (NFKD turns "ⅷ" into "viii"); keys stay short
+# enough for any file system's 255-byte names and the 512-character key column.
+KEY_NAME_MAX_LENGTH = 100
 _UNSAFE_IN_KEY = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -32,5 +35,6 @@ def key_safe_filename(name: str) -> str:
     stem, dot, extension = _UNSAFE_IN_KEY.sub("_", ascii_name).rpartition(".")
     if not dot:
         stem, extension = extension, ""
-    stem = stem.strip("._") or "file"
-    return f"{stem}.{extension}" if extension.strip("_") else stem
+    extension = extension[:16] if extension.strip("_") else ""
+    stem = stem.strip("._")[: KEY_NAME_MAX_LENGTH - len(extension) - 1].rstrip("._") or "file"
+    return f"{stem}.{extension}" if extension else stem

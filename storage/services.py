@@ -88,25 +88,29 @@ class DirectUpload:
 
 
 def file_upload(*, owner: User, upload: UploadedFile) -> StoredFile:
-    """Store an uploaded file after checking its size, real type and the owner's quota."""
+    """Store an uploaded file after checking its size, real type and the owner's quota.
+
+    The bytes are hashed and written before the transaction starts: a 25 MiB write must
+    not hold database locks (on SQLite, the whole database's write lock).
+    """
     if upload.size > settings.FILES_MAX_UPLOAD_BYTES:
         raise FileTooLarge()
     content_type = _sniffed_allowed_type(upload)
-    with transaction.atomic():
-        _check_quota(owner=owner, adding=upload.size)
-        stored_file = _new_file(owner=owner, filename=upload.name, size=upload.size)
-        stored_file.content_type = content_type
-        stored_file.sha256 = _sha256(upload)
-        # S3 backends store the object with the upload's content type: use ours, not the
-        # client's claim.
-        upload.content_type = content_type
-        _save_object(stored_file.object_key, upload)
-        try:
+    _check_quota(owner=owner, adding=upload.size)  # early, unlocked: spares a useless write
+    stored_file = _new_file(owner=owner, filename=upload.name, size=upload.size)
+    stored_file.content_type = content_type
+    stored_file.sha256 = _sha256(upload)
+    # S3 backends store the object with the upload's content type: ours, not the claim.
+    upload.content_type = content_type
+    _save_object(stored_file.object_key, upload)
+    try:
+        with transaction.atomic():
+            _check_quota(owner=owner, adding=upload.size, lock=True)
             stored_file.save(force_insert=True)
-        except BaseException:
-            # The row is what makes the object reachable; without it, drop the object.
-            _delete_objects([stored_file.object_key])
-            raise
+    except BaseException:
+        # The row is what makes the object reachable; without it, drop the object.
+        _delete_objects([stored_file.object_key])
+        raise
     return stored_file
 
 
@@ -122,10 +126,11 @@ def _sniffed_allowed_type(upload: UploadedFile) -> str:
     return content_type
 
 
-def _check_quota(*, owner: User, adding: int) -> None:
-    # Locking the owner's row queues concurrent uploads of one user, so two of them
-    # cannot both fit under the quota by reading the same total.
-    User.objects.select_for_update().filter(pk=owner.pk).exists()
+def _check_quota(*, owner: User, adding: int, lock: bool = False) -> None:
+    if lock:
+        # Locking the owner's row queues concurrent uploads of one user, so two of them
+        # cannot both fit under the quota by reading the same total.
+        User.objects.select_for_update().filter(pk=owner.pk).exists()
     used = StoredFile.objects.bytes_used_by(owner)
     if used + adding > settings.FILES_USER_QUOTA_BYTES:
         raise QuotaExceeded(
@@ -245,7 +250,7 @@ def direct_upload_start(
     if content_type not in settings.FILES_ALLOWED_TYPES:
         raise UnsupportedFileType()
     with transaction.atomic():
-        _check_quota(owner=owner, adding=size)
+        _check_quota(owner=owner, adding=size, lock=True)
         stored_file = _new_file(owner=owner, filename=filename, size=size)
         stored_file.content_type = content_type
         stored_file.status = StoredFile.Status.PENDING
@@ -323,12 +328,16 @@ class ReconcileReport:
 
 
 def storage_reconcile(
-    *, delete: bool = False, progress: Callable[[int], None] = lambda checked: None
+    *,
+    delete: bool = False,
+    grace: timedelta = timedelta(hours=1),
+    progress: Callable[[int], None] = lambda checked: None,
 ) -> ReconcileReport:
     """Compare bucket and table: objects without rows, and active rows without objects.
 
-    With ``delete``, orphan objects are removed (rows without objects are only reported:
-    they need a person to decide).
+    With ``delete``, orphan objects older than ``grace`` are removed. Younger ones may
+    belong to an upload whose row is about to commit, so they are only reported; rows
+    without objects are only reported too: they need a person to decide.
     """
     storage = file_storage()
     known_keys = set(StoredFile.objects.values_list("object_key", flat=True))
@@ -346,9 +355,21 @@ def storage_reconcile(
         progress(checked)
     report.missing_objects = sorted(active_keys - seen)
     if delete:
-        _delete_objects(report.orphan_objects)
-        report.deleted = len(report.orphan_objects)
+        deletable = _orphans_older_than(report.orphan_objects, timezone.now() - grace)
+        _delete_objects(deletable)
+        report.deleted = len(deletable)
     return report
+
+
+def _orphans_older_than(keys: list[str], cutoff: datetime) -> list[str]:
+    # Re-read the rows: an upload may have committed since the first read.
+    committed = set(
+        StoredFile.objects.filter(object_key__in=keys).values_list("object_key", flat=True)
+    )
+    storage = file_storage()
+    return [
+        key for key in keys if key not in committed and storage.get_modified_time(key) < cutoff
+    ]
 
 
 def bucket_names() -> list[str]:

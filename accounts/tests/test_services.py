@@ -52,6 +52,18 @@ def test_user_register_normalizes_email_and_sends_verification_after_commit(
     assert [message.to for message in mailoutbox] == [["new@example.com"]]
 
 
+def test_user_register_losing_a_race_for_the_email_raises_unique(user, monkeypatch):
+    # The other registration commits between our checks and our INSERT.
+    monkeypatch.setattr(User, "validate_unique", lambda self, exclude=None: None)
+    monkeypatch.setattr(type(User.objects), "with_email", lambda self, email: User.objects.none())
+
+    with pytest.raises(ValidationError) as raised:
+        services.user_register(email=user.email, password="another long passphrase")
+
+    assert raised.value.error_dict["email"][0].code == "unique"
+    assert User.objects.filter(email=user.email).count() == 1
+
+
 def test_user_register_existing_email_in_other_case_raises_unique(user):
     with pytest.raises(ValidationError) as caught:
         services.user_register(email="ANN@EXAMPLE.COM", password=PASSWORD)

@@ -146,3 +146,9 @@ def test_pages_outside_api_keep_django_html_errors(client):
     response = client.get("/not-an-api-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_error_from_an_html_rendering_view_is_still_problem_json(api_client):
+    # The Swagger UI view renders HTML; its errors must not.
+    response = api_client.post("/api/docs/")
+    assert_problem(response, 405, "method_not_allowed")

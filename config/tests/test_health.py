@@ -65,3 +65,19 @@ def test_health_endpoints_reject_other_methods(client):
 
 def failing_check() -> None:
     raise ConnectionError("down")
+
+
+def test_probes_answer_whatever_host_and_scheme_the_prober_uses(client, settings):
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    live = client.get("/health/live", HTTP_HOST="10.1.2.3:8000")
+    ready = client.get("/health/ready", HTTP_HOST="127.0.0.1:8000")
+    assert (live.status_code, ready.status_code) == (200, 200)
+
+
+def test_api_request_with_a_disallowed_host_is_a_problem_not_html(client, settings):
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+    response = client.get("/api/v1/items/", HTTP_HOST="evil.example.org")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "bad_request"

@@ -111,6 +111,10 @@ def test_every_environment_variable_is_documented_in_env_example():
     read = set()
     for module in (BASE_DIR / "config").glob("*.py"):
         read |= set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', module.read_text()))
+    gunicorn = (BASE_DIR / "config" / "gunicorn.py").read_text()
+    read |= set(re.findall(r'(?:_int|environ\.get)\("([A-Z][A-Z0-9_]+)"', gunicorn))
+    entrypoint = (BASE_DIR / "docker" / "entrypoint.sh").read_text()
+    read |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", entrypoint))
     documented = set(
         re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (BASE_DIR / ".env.example").read_text(), re.M)
     )
@@ -151,3 +155,16 @@ def test_redis_cache_reuses_one_client_per_connection_pool():
 
     cache = RedisCache("redis://127.0.0.1:6379/15", {})
     assert cache._cache.get_client("a") is cache._cache.get_client("b")
+
+
+def test_a_copied_env_example_gives_a_working_development_configuration():
+    example = (BASE_DIR / ".env.example").read_text()
+    values = dict(re.findall(r"^([A-Z][A-Z0-9_]+)=(.*)$", example, re.M))
+    result = load_settings(**values)
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+def test_empty_database_url_and_secrets_count_as_unset():
+    result = load_settings(DATABASE_URL="", SECRET_KEY="", JWT_SIGNING_KEY="")
+    assert result.returncode == 0, result.stderr

@@ -336,7 +336,18 @@ def test_file_upload_of_a_300_character_name_keeps_200_and_the_extension(
     assert response.status_code == 201
     stored_file = StoredFile.objects.get()
     assert response.json()["filename"] == "q" * 196 + ".txt"
-    assert stored_file.object_key == f"u/{user.pk}/{stored_file.pk}/{'q' * 196}.txt"
+    assert stored_file.object_key == f"u/{user.pk}/{stored_file.pk}/{'q' * 96}.txt"
+    assert object_bytes(stored_file.object_key) == TEXT
+
+
+def test_file_upload_of_a_long_name_that_transliterates_longer_is_stored(
+    any_storage, auth_client, user
+):
+    response = upload(auth_client, ("ⅷ" * 195 + ".txt").encode(), TEXT)
+
+    assert response.status_code == 201
+    stored_file = StoredFile.objects.get()
+    assert len(stored_file.object_key.rsplit("/", 1)[1]) <= 100
     assert object_bytes(stored_file.object_key) == TEXT
 
 

@@ -118,7 +118,7 @@ def test_storage_reconcile_with_delete_removes_the_orphans_only(isolated_storage
     missing = baker.make(StoredFile, owner=user, object_key=f"u/{user.pk}/gone/a.txt")
     orphan = isolated_storage.save(f"u/{user.pk}/orphan/b.txt", ContentFile(b"left over"))
 
-    stdout, _ = run("storage_reconcile", "--delete")
+    stdout, _ = run("storage_reconcile", "--delete", "--grace-minutes", "0")
 
     assert stdout.splitlines()[-1] == (
         "1 orphan object(s), 1 row(s) without object; deleted 1 orphan object(s)."
@@ -126,6 +126,24 @@ def test_storage_reconcile_with_delete_removes_the_orphans_only(isolated_storage
     assert keys_of(user) == [present.object_key]
     assert not isolated_storage.exists(orphan)
     assert set(StoredFile.objects.all()) == {present, missing}
+
+
+def test_storage_reconcile_with_delete_spares_orphans_within_the_grace_period(
+    isolated_storage, user
+):
+    orphan = isolated_storage.save(f"u/{user.pk}/orphan/b.txt", ContentFile(b"in flight"))
+
+    stdout, _ = run("storage_reconcile", "--delete")
+
+    assert stdout.splitlines()[-1] == (
+        "1 orphan object(s), 0 row(s) without object; deleted 0 orphan object(s)."
+    )
+    assert isolated_storage.exists(orphan)
+
+
+def test_storage_reconcile_rejects_a_negative_grace(local_storage):
+    with pytest.raises(CommandError, match="zero or more"):
+        run("storage_reconcile", "--grace-minutes", "-1")
 
 
 def test_storage_reconcile_of_a_consistent_storage_reports_nothing(isolated_storage, user):

@@ -90,3 +90,10 @@ def test_key_safe_filename_output_is_always_key_safe():
         assert safe.isascii()
         assert set(safe) <= KEY_SAFE
         assert not safe.startswith(".")
+
+
+def test_key_safe_filename_stays_short_when_transliteration_grows_the_name():
+    # NFKD turns each "ⅷ" into "viii": 200 characters would become 800.
+    key_name = key_safe_filename("ⅷ" * 200 + ".pdf")
+    assert len(key_name) <= 100
+    assert key_name.endswith(".pdf")

@@ -8,6 +8,7 @@ import urllib3
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from model_bakery import baker
+from rest_framework.test import APIClient
 
 from storage import services
 from storage.models import StoredFile
@@ -200,3 +201,18 @@ def test_file_links_on_a_pending_upload_returns_404(s3_storage, auth_client, use
     pending = baker.make(StoredFile, owner=user, status="pending")
 
     assert_problem(auth_client.post(file_url(pending, "links")), 404, "not_found")
+
+
+def test_share_link_token_never_reaches_the_access_log(local_storage, auth_client, user, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="keel.access")
+    stored_file = stored_file_make(user)
+    url = auth_client.post(file_url(stored_file, "links"), {"expires_in": 600}).json()["url"]
+    token = url.rstrip("/").rsplit("/", 1)[1]
+
+    assert APIClient().get(url).status_code == 200
+
+    paths = [record.path for record in caplog.records if record.name == "keel.access"]
+    assert "/api/v1/files/shared/[redacted]/" in paths
+    assert not any(token in path for path in paths)

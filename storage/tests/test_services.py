@@ -357,12 +357,22 @@ def test_storage_reconcile_with_delete_removes_orphans_only(isolated_storage, us
     baker.make(StoredFile, owner=user, object_key=f"u/{user.pk}/gone/a.txt")
     orphan = isolated_storage.save(f"u/{user.pk}/orphan/c.txt", ContentFile(b"left over"))
 
-    report = services.storage_reconcile(delete=True)
+    report = services.storage_reconcile(delete=True, grace=timedelta(0))
 
     assert report.orphan_objects == [orphan]
     assert report.deleted == 1
     assert list(isolated_storage.list_keys()) == [present.object_key]
     assert StoredFile.objects.count() == 2
+
+
+def test_storage_reconcile_keeps_young_orphans_an_upload_may_still_claim(isolated_storage, user):
+    orphan = isolated_storage.save(f"u/{user.pk}/in-flight/c.txt", ContentFile(b"uploading"))
+
+    report = services.storage_reconcile(delete=True)
+
+    assert report.orphan_objects == [orphan]
+    assert report.deleted == 0
+    assert list(isolated_storage.list_keys()) == [orphan]
 
 
 def test_bucket_create_list_and_delete_on_s3(s3_storage):

@@ -3,6 +3,7 @@ import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
 
 from config.periodic import PERIODIC_JOBS
 
@@ -26,6 +27,9 @@ class Command(BaseCommand):
             raise CommandError("--every must be a positive number of seconds.")
         jobs = {only: PERIODIC_JOBS[only]} if only else PERIODIC_JOBS
         while True:
+            # A long-lived loop must drop connections the database closed meanwhile
+            # (a restart, a failover), as Django does between requests.
+            close_old_connections()
             failed = self._run_all(jobs)
             if every is None:
                 break

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
 
 from storage import services
 
@@ -11,9 +13,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--delete", action="store_true", help="delete orphan objects")
+        parser.add_argument(
+            "--grace-minutes",
+            type=float,
+            default=60,
+            help="never delete orphans younger than this; uploads in flight look like them"
+            " (default 60)",
+        )
 
-    def handle(self, *args, delete: bool, **options):
-        report = services.storage_reconcile(delete=delete, progress=self._progress)
+    def handle(self, *args, delete: bool, grace_minutes: float, **options):
+        if grace_minutes < 0:
+            raise CommandError("--grace-minutes must be zero or more.")
+        report = services.storage_reconcile(
+            delete=delete, grace=timedelta(minutes=grace_minutes), progress=self._progress
+        )
         self.stderr.write("")
         for key in report.orphan_objects:
             self.stdout.write(f"orphan object: {key}")
