@@ -48,11 +48,14 @@ def budget_failures(report: dict) -> list[str]:
 
 
 def main() -> int:
-    files = sorted(RESULTS_DIR.glob("*.json"), key=lambda path: path.stat().st_mtime)
-    if not files:
+    reports = {path: json.loads(path.read_text()) for path in RESULTS_DIR.glob("*.json")}
+    if not reports:
         print("No benchmark results yet: run `make bench` first.")
         return 2
-    report = json.loads(files[-1].read_text())
+    # The newest run by its own timestamp: a fresh clone gives every file the same mtime.
+    newest = max(reports, key=lambda path: reports[path]["date"])
+    report = reports[newest]
+    files = [newest]
     failures = budget_failures(report)
     print(f"Budgets for {files[-1].name}:")
     for failure in failures:
