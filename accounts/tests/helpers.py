@@ -5,8 +5,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 
-PROBLEM = "application/problem+json"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "errors", "request_id"}
+from config.tests.problems import PROBLEM, PROBLEM_KEYS, assert_problem, error_pairs  # noqa: F401
+
 PASSWORD = "correct horse battery staple"  # the root conftest's `user` and `other_user`
 NEW_PASSWORD = "a brand new lighthouse keeper"
 
@@ -22,23 +22,6 @@ PASSWORD_RESET_CONFIRM = "/api/v1/auth/password/reset/confirm/"
 EMAIL_VERIFY = "/api/v1/auth/email/verify/"
 EMAIL_VERIFY_RESEND = "/api/v1/auth/email/verify/resend/"
 USERS = "/api/v1/users/"
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert set(body) == PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"].endswith(code)
-    assert body["request_id"] == response["X-Request-ID"]
-    return body
-
-
-def error_pairs(body: dict) -> list[tuple[str | None, str]]:
-    """The ``(attr, code)`` of every entry of a problem's ``errors``."""
-    return [(error["attr"], error["code"]) for error in body["errors"]]
 
 
 def email_link(message) -> str:

@@ -1,21 +1,8 @@
 import pytest
 
-PROBLEM = "application/problem+json"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "errors", "request_id"}
+from config.tests.problems import assert_problem
 
 pytestmark = [pytest.mark.urls("config.tests.urls"), pytest.mark.django_db]
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert set(body) == PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"].endswith(code)
-    assert body["request_id"] == response["X-Request-ID"]
-    return body
 
 
 def test_application_error_uses_its_status_code_and_detail(api_client):

@@ -1,22 +1,7 @@
 import pytest
-from django.contrib.auth.models import Group, Permission
-from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
+from django.contrib.auth.models import Permission
 
 from accounts.models import User
-from accounts.roles import STAFF_GROUP
-
-
-@pytest.fixture
-def client_for():
-    """``client_for(user)``: an API client sending a real access token of that user."""
-
-    def make(user: User) -> APIClient:
-        client = APIClient(raise_request_exception=False)
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
-        return client
-
-    return make
 
 
 @pytest.fixture
@@ -31,20 +16,3 @@ def grant():
         return user
 
     return add
-
-
-# The users below only ever authenticate with tokens or force_login, so they skip the
-# cost of hashing a password.
-
-
-@pytest.fixture
-def staff_user(db) -> User:
-    """The staff role: admin-site access plus the "Staff" group of the data migration."""
-    staff = User.objects.create(email="staff@example.com", is_staff=True)
-    staff.groups.add(Group.objects.get(name=STAFF_GROUP))
-    return staff
-
-
-@pytest.fixture
-def superuser(db) -> User:
-    return User.objects.create(email="root@example.com", is_staff=True, is_superuser=True)

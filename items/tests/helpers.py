@@ -2,10 +2,8 @@
 
 from datetime import datetime
 
+from config.tests.problems import PROBLEM, PROBLEM_KEYS, assert_problem, error_pairs  # noqa: F401
 from items.models import Item
-
-PROBLEM = "application/problem+json"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "errors", "request_id"}
 
 ITEMS_URL = "/api/v1/items/"
 
@@ -18,23 +16,6 @@ def item_url(item: Item | str) -> str:
 def iso(moment: datetime | None) -> str | None:
     """A datetime as the API writes it (UTC, ``Z`` suffix)."""
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert set(body) == PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"].endswith(code)
-    assert body["request_id"] == response["X-Request-ID"]
-    return body
-
-
-def error_fields(body: dict) -> list[tuple[str | None, str]]:
-    """The ``(attr, code)`` pairs of a validation problem."""
-    return [(error["attr"], error["code"]) for error in body["errors"]]
 
 
 def stored(item: Item) -> dict:

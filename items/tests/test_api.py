@@ -12,7 +12,7 @@ from items.models import Item
 from items.tests.helpers import (
     ITEMS_URL,
     assert_problem,
-    error_fields,
+    error_pairs,
     iso,
     item_url,
     result_ids,
@@ -160,7 +160,7 @@ def test_item_put_without_title_is_400_and_keeps_the_row(auth_client, user):
     response = auth_client.put(item_url(item), {"description": "New"}, format="json")
 
     body = assert_problem(response, 400, "validation_error")
-    assert error_fields(body) == [("title", "required")]
+    assert error_pairs(body) == [("title", "required")]
     assert stored(item) == before
 
 
@@ -285,7 +285,7 @@ def test_item_create_invalid_field_is_400_with_attr_and_code(auth_client, body, 
     response = auth_client.post(ITEMS_URL, body, format="json")
 
     body = assert_problem(response, 400, "validation_error")
-    assert error_fields(body) == [(attr, code)]
+    assert error_pairs(body) == [(attr, code)]
     assert not Item.objects.exists()
 
 
@@ -293,7 +293,7 @@ def test_item_create_with_several_invalid_fields_lists_each(auth_client):
     response = auth_client.post(ITEMS_URL, {"title": "", "is_completed": "banana"}, format="json")
 
     body = assert_problem(response, 400, "validation_error")
-    assert sorted(error_fields(body)) == [("is_completed", "invalid"), ("title", "blank")]
+    assert sorted(error_pairs(body)) == [("is_completed", "invalid"), ("title", "blank")]
     assert body["detail"] == "The input is not valid."
 
 
@@ -316,7 +316,7 @@ def test_item_create_with_non_object_json_is_400_without_attr(auth_client, raw, 
     response = auth_client.post(ITEMS_URL, data=raw, content_type="application/json")
 
     body = assert_problem(response, 400, "validation_error")
-    assert error_fields(body) == [(None, code)]
+    assert error_pairs(body) == [(None, code)]
     assert not Item.objects.exists()
 
 
@@ -334,7 +334,7 @@ def test_item_patch_with_blank_title_is_400_and_keeps_the_row(auth_client, user)
     response = auth_client.patch(item_url(item), {"title": "  "}, format="json")
 
     body = assert_problem(response, 400, "validation_error")
-    assert error_fields(body) == [("title", "blank")]
+    assert error_pairs(body) == [("title", "blank")]
     assert stored(item) == before
 
 
@@ -345,7 +345,7 @@ def test_item_patch_with_non_object_json_is_400_and_keeps_the_row(auth_client, u
     response = auth_client.patch(item_url(item), data="[]", content_type="application/json")
 
     body = assert_problem(response, 400, "validation_error")
-    assert error_fields(body) == [(None, "invalid")]
+    assert error_pairs(body) == [(None, "invalid")]
     assert stored(item) == before
 
 

@@ -6,7 +6,7 @@ import pytest
 from model_bakery import baker
 
 from items.models import Item
-from items.tests.helpers import ITEMS_URL, assert_problem, error_fields, result_ids
+from items.tests.helpers import ITEMS_URL, assert_problem, error_pairs, result_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -229,7 +229,7 @@ def test_item_list_with_invalid_filter_value_is_400(auth_client, user, params, a
     response = auth_client.get(ITEMS_URL, params)
 
     body = assert_problem(response, 400, "validation_error")
-    assert error_fields(body) == [(attr, code)]
+    assert error_pairs(body) == [(attr, code)]
 
 
 def test_item_list_with_unknown_query_parameter_ignores_it(auth_client, user):

@@ -6,12 +6,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
-from django.contrib.auth.models import Group
-from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import User
-from accounts.roles import STAFF_GROUP
 from config.env import build_file_storage
 from storage.backends import file_storage
 from storage.tests.s3server import s3_server
@@ -159,31 +154,3 @@ def broken_local_storage(settings, tmp_path):
 @pytest.fixture(params=["local", "s3"])
 def broken_storage(request):
     return request.getfixturevalue(f"broken_{request.param}_storage")
-
-
-@pytest.fixture
-def client_for():
-    """``client_for(user)``: an API client sending a real access token of that user."""
-
-    def make(user: User) -> APIClient:
-        client = APIClient(raise_request_exception=False)
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
-        return client
-
-    return make
-
-
-# Users below only authenticate with tokens or force_login: no password to hash.
-
-
-@pytest.fixture
-def staff_user(db) -> User:
-    """The staff role: admin-site access plus the "Staff" group of the data migrations."""
-    staff = User.objects.create(email="staff@example.com", is_staff=True)
-    staff.groups.add(Group.objects.get(name=STAFF_GROUP))
-    return staff
-
-
-@pytest.fixture
-def superuser(db) -> User:
-    return User.objects.create(email="root@example.com", is_staff=True, is_superuser=True)

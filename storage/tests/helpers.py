@@ -5,12 +5,10 @@ from datetime import datetime
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from config.tests.problems import PROBLEM, PROBLEM_KEYS, assert_problem, error_pairs  # noqa: F401
 from storage import services
 from storage.backends import file_storage
 from storage.models import StoredFile
-
-PROBLEM = "application/problem+json"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "errors", "request_id"}
 
 FILES_URL = "/api/v1/files/"
 UPLOADS_URL = f"{FILES_URL}uploads/"
@@ -25,23 +23,6 @@ ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(30)
 TEXT = b"Quarterly report: revenue up, costs down.\n"
 # An x86-64 ELF executable header: binary, with NULs, of no accepted type.
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00\x01\x00\x00\x00" + bytes(40)
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert set(body) == PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"].endswith(code)
-    assert body["request_id"] == response["X-Request-ID"]
-    return body
-
-
-def error_fields(body: dict) -> list[tuple[str | None, str]]:
-    """The ``(attr, code)`` pairs of a validation problem."""
-    return [(error["attr"], error["code"]) for error in body["errors"]]
 
 
 def iso(moment: datetime) -> str:

@@ -29,7 +29,7 @@ from storage.tests.helpers import (
     WEBP,
     ZIP,
     assert_problem,
-    error_fields,
+    error_pairs,
     file_url,
     iso,
     keys_of,
@@ -261,7 +261,7 @@ def test_file_upload_without_a_file_field_returns_400_on_file(local_storage, aut
     response = auth_client.post(FILES_URL, {"name": "notes.txt"}, format="multipart")
 
     body = assert_problem(response, 400, "validation_error")
-    assert error_fields(body) == [("file", "required")]
+    assert error_pairs(body) == [("file", "required")]
     assert not StoredFile.objects.exists()
 
 
@@ -269,7 +269,7 @@ def test_file_upload_as_json_returns_400_on_file(local_storage, auth_client):
     response = auth_client.post(FILES_URL, {"file": "aGVsbG8="}, format="json")
 
     body = assert_problem(response, 400, "validation_error")
-    assert error_fields(body) == [("file", "invalid")]
+    assert error_pairs(body) == [("file", "invalid")]
     assert not StoredFile.objects.exists()
 
 
@@ -500,7 +500,7 @@ def test_file_list_with_invalid_filter_values_returns_400(auth_client, user, par
     response = auth_client.get(FILES_URL, params)
 
     body = assert_problem(response, 400, "validation_error")
-    assert error_fields(body) == [(attr, code)]
+    assert error_pairs(body) == [(attr, code)]
 
 
 def test_file_list_page_past_the_end_returns_404(auth_client, user):

@@ -12,7 +12,7 @@ from storage.tests.helpers import (
     TEXT,
     UPLOADS_URL,
     assert_problem,
-    error_fields,
+    error_pairs,
     file_url,
     iso,
     keys_of,
@@ -249,7 +249,7 @@ def test_direct_upload_pending_files_are_not_listed_or_readable(s3_storage, auth
 def test_direct_upload_start_with_invalid_input_returns_400(s3_storage, auth_client, body, errors):
     response = auth_client.post(UPLOADS_URL, body, format="json")
 
-    assert error_fields(assert_problem(response, 400, "validation_error")) == errors
+    assert error_pairs(assert_problem(response, 400, "validation_error")) == errors
     assert not StoredFile.objects.exists()
 
 

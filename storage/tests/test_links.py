@@ -17,7 +17,7 @@ from storage.tests.helpers import (
     PDF,
     TEXT,
     assert_problem,
-    error_fields,
+    error_pairs,
     file_url,
     stored_file_make,
 )
@@ -163,7 +163,7 @@ def test_file_links_with_expiry_out_of_bounds_returns_400(
     )
 
     body = assert_problem(response, 400, "validation_error")
-    assert error_fields(body) == [("expires_in", code)]
+    assert error_pairs(body) == [("expires_in", code)]
 
 
 @pytest.mark.parametrize("expires_in", [60, SEVEN_DAYS])
