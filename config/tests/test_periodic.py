@@ -59,3 +59,28 @@ def test_a_failing_job_does_not_stop_the_others_and_fails_the_run(monkeypatch, c
 def test_run_periodic_jobs_rejects_a_non_positive_interval():
     with pytest.raises(CommandError, match="positive"):
         call_command("run_periodic_jobs", "--every", "0")
+
+
+class _Stop(Exception):
+    pass
+
+
+# Transactional: between rounds the command closes connections, which would end a test
+# transaction; serialized_rollback restores the data migrations' rows afterwards.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_run_periodic_jobs_every_repeats_the_jobs_until_stopped(monkeypatch):
+    pauses = []
+
+    def sleep(seconds):
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            raise _Stop  # the process edge: an operator stopping the scheduler
+
+    monkeypatch.setattr("config.management.commands.run_periodic_jobs.time.sleep", sleep)
+    out = StringIO()
+    with pytest.raises(_Stop):
+        call_command(
+            "run_periodic_jobs", "--every", "5", "--only", "reconcile storage", stdout=out
+        )
+    assert pauses == [5.0, 5.0]
+    assert out.getvalue().count("orphan object(s)") == 2

@@ -7,7 +7,8 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.tasks import send_templated_email
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Transactional, as the worker commits; serialized_rollback restores the data migrations' rows.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 VARIABLES = {"first_name": "Ann", "email": "ann@example.com", "link": "http://x/y?a=1&b=2"}

@@ -27,13 +27,13 @@ class Command(BaseCommand):
             raise CommandError("--every must be a positive number of seconds.")
         jobs = {only: PERIODIC_JOBS[only]} if only else PERIODIC_JOBS
         while True:
-            # A long-lived loop must drop connections the database closed meanwhile
-            # (a restart, a failover), as Django does between requests.
-            close_old_connections()
             failed = self._run_all(jobs)
             if every is None:
                 break
             time.sleep(every)
+            # A long-lived loop must drop connections the database closed meanwhile
+            # (a restart, a failover), as Django does between requests.
+            close_old_connections()
         if failed:
             raise CommandError(f"{failed} periodic job(s) failed; see the log.")
 
