@@ -4,13 +4,12 @@
 ``supports_presigned_urls(storage)`` rather than checking the class.
 """
 
-import unicodedata
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 from django.core.files.storage import FileSystemStorage, storages
+from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 
 
@@ -91,7 +90,7 @@ class PrivateS3Storage(S3Storage):
             Params={
                 "Bucket": self.bucket_name,
                 "Key": name,
-                "ResponseContentDisposition": content_disposition(filename),
+                "ResponseContentDisposition": content_disposition_header(True, filename),
                 "ResponseContentType": content_type,
             },
             ExpiresIn=expires_in,
@@ -133,10 +132,3 @@ class PrivateS3Storage(S3Storage):
         for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix):
             for entry in page.get("Contents", []):
                 yield entry["Key"]
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback and the exact UTF-8 name (RFC 6266)."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    ascii_name = ascii_name.replace('"', "").replace("\\", "") or "download"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

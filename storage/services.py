@@ -56,6 +56,14 @@ class UploadNotComplete(ApplicationError):
     default_detail = "The uploaded object is missing or does not match what was declared."
 
 
+class FileContentMissing(ApplicationError):
+    # Our fault, not the client's: the row outlived its object (storage_reconcile lists
+    # such rows), so a 500, but with a code that says what is wrong.
+    status_code = 500
+    code = "file_content_missing"
+    default_detail = "The file's content is missing from storage; it has been logged."
+
+
 class ShareLinkExpired(ApplicationError):
     status_code = 410
     code = "link_expired"
@@ -196,6 +204,18 @@ def _delete_objects(keys: list[str]) -> None:
 
 
 # --- Downloads and share links ------------------------------------------------------------
+
+
+def file_open(*, stored_file: StoredFile):
+    """The file's bytes from local storage, opened for streaming."""
+    try:
+        return file_storage().open(stored_file.object_key, "rb")
+    except FileNotFoundError as error:
+        logger.error(
+            "stored file has no object",
+            extra={"file_id": str(stored_file.pk), "key": stored_file.object_key},
+        )
+        raise FileContentMissing() from error
 
 
 def file_presigned_url(*, stored_file: StoredFile, expires_in: int | None = None) -> str:

@@ -127,7 +127,7 @@ def file_download_response(stored_file: StoredFile):
     if supports_presigned_urls(storage):
         return HttpResponseRedirect(services.file_presigned_url(stored_file=stored_file))
     response = FileResponse(
-        storage.open(stored_file.object_key, "rb"),
+        services.file_open(stored_file=stored_file),
         as_attachment=True,
         filename=stored_file.filename,
         content_type=stored_file.content_type,

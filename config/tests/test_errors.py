@@ -139,3 +139,11 @@ def test_error_from_an_html_rendering_view_is_still_problem_json(api_client):
     # The Swagger UI view renders HTML; its errors must not.
     response = api_client.post("/api/docs/")
     assert_problem(response, 405, "method_not_allowed")
+
+
+def test_deeply_nested_json_is_a_parse_error_not_a_crash(api_client):
+    # json.loads gives up on deep nesting with RecursionError, not ValueError.
+    response = api_client.post(
+        "/api/test/echo", data="[" * 100_000 + "]" * 100_000, content_type="application/json"
+    )
+    assert_problem(response, 400, "parse_error")

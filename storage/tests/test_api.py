@@ -384,10 +384,9 @@ def test_file_download_on_s3_of_a_unicode_name_sends_it_as_utf8(s3_storage, auth
     fetched = urllib3.request("GET", response["Location"])
 
     assert fetched.status == 200
+    # The same header as the local download's (Django's content_disposition_header).
     disposition = fetched.headers["Content-Disposition"]
-    assert disposition.startswith('attachment; filename="Resume  .txt"')
-    assert disposition.endswith(f"; filename*=UTF-8''{quote(UNICODE_NAME)}")
-    assert disposition.isascii()
+    assert disposition == f"attachment; filename*=utf-8''{quote(UNICODE_NAME)}"
 
 
 # --- no overwrites ----------------------------------------------------------------------
@@ -685,9 +684,7 @@ def test_file_download_on_s3_redirects_to_a_presigned_attachment_url(
     assert fetched.status == 200
     assert fetched.data == PDF
     assert fetched.headers["Content-Type"] == "application/pdf"
-    assert fetched.headers["Content-Disposition"] == (
-        "attachment; filename=\"Q3 report.pdf\"; filename*=UTF-8''Q3%20report.pdf"
-    )
+    assert fetched.headers["Content-Disposition"] == 'attachment; filename="Q3 report.pdf"'
 
 
 def test_file_download_on_s3_url_without_its_signature_is_refused(s3_storage, auth_client, user):
@@ -778,3 +775,16 @@ def test_file_routes_without_credentials_return_401(api_client, user, method, pa
     assert_problem(response, 401, "not_authenticated")
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert StoredFile.objects.get() == stored_file
+
+
+def test_file_download_of_a_row_whose_local_object_is_gone_is_a_precise_problem(
+    local_storage, auth_client, user, caplog
+):
+    stored_file = stored_file_make(user)
+    local_storage.delete(stored_file.object_key)
+
+    response = auth_client.get(file_url(stored_file, "download"))
+
+    body = assert_problem(response, 500, "file_content_missing")
+    assert stored_file.object_key not in body["detail"]
+    assert any(record.getMessage() == "stored file has no object" for record in caplog.records)
