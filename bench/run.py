@@ -217,8 +217,7 @@ def _measure(wrk, scenario, *, connections, plan, port, wrk_env, work_dir, user,
     from bench.seed import refresh_tokens_write
     from bench.wrk import run_wrk
 
-    base = f"http://127.0.0.1:{port}"
-    url = base + (scenario.path if "{id}" not in scenario.path else "/")
+    url = f"http://127.0.0.1:{port}{scenario.path}"
     env = dict(wrk_env)
     for phase, seconds in (("warm-up", plan["warmup"]), ("run", plan["seconds"])):
         if scenario.script == "refresh.lua":
