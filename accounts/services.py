@@ -15,7 +15,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts import tasks
+from accounts.exceptions import InvalidCredentials
 from accounts.models import User, normalize_email
+from accounts.signals import user_removing
 from accounts.tokens import (
     EmailToken,
     InvalidToken,
@@ -25,17 +27,6 @@ from accounts.tokens import (
     password_reset_token_make,
     refresh_token_decode,
 )
-from config.exceptions import ApplicationError
-from items import services as items_services
-from storage import services as storage_services
-
-
-class InvalidCredentials(ApplicationError):
-    status_code = 401
-    code = "invalid_credentials"
-    # One message for unknown email, wrong password and inactive account, so the
-    # answer never tells whether an account exists.
-    default_detail = "No active account matches this email and password."
 
 
 @dataclass(frozen=True)
@@ -238,13 +229,13 @@ def user_delete(*, user: User, password: str) -> None:
 
 @transaction.atomic
 def user_remove(*, user: User) -> None:
-    """Delete a user and, through their services, everything they own (objects included).
+    """Delete a user and everything they own.
 
-    The database would cascade the rows, but not the files' objects in storage.
+    Owned rows cascade with the user; apps that keep something outside the database
+    (storage's objects) clean it up through ``user_removing``.
     """
     user_tokens_revoke_all(user=user)
-    items_services.items_delete_for_owner(owner=user)
-    storage_services.files_delete_for_owner(owner=user)
+    user_removing.send(sender=User, user=user)
     user.delete()
 
 

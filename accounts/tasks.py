@@ -7,7 +7,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django_tasks import TaskContext, task
 
-from config.tasks import task_retry_later
+from config.ops.tasks import task_retry_later
 
 
 @task(takes_context=True)

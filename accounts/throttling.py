@@ -7,28 +7,26 @@ default cache, so with Redis they hold across processes and machines.
 
 import hashlib
 
+from rest_framework import throttling
+
 from accounts.models import normalize_email
-from config.throttling import FixedWindowThrottle
+from config.api.throttling import FixedWindowThrottle
 
 
-class _ScopedThrottle(FixedWindowThrottle):
+class _AccountScopedThrottle(throttling.ScopedRateThrottle, FixedWindowThrottle):
+    """DRF's ScopedRateThrottle (the view's ``throttle_scope``), counted in fixed windows.
+
+    Each subclass counts by its own key under its own rate, ``<scope>_<scope_suffix>``.
+    """
+
     scope_suffix = ""
 
-    def __init__(self):
-        # The rate depends on the view, so it is resolved in allow_request.
-        pass
-
-    def allow_request(self, request, view) -> bool:
-        view_scope = getattr(view, "throttle_scope", None)
-        if not view_scope:
-            return True
-        self.scope = f"{view_scope}_{self.scope_suffix}"
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+    def get_rate(self) -> str:
+        self.scope = f"{self.scope}_{self.scope_suffix}"
+        return super().get_rate()
 
 
-class ClientIPThrottle(_ScopedThrottle):
+class ClientIPThrottle(_AccountScopedThrottle):
     """Counts by client IP (``NUM_PROXIES`` decides how far X-Forwarded-For is trusted)."""
 
     scope_suffix = "ip"
@@ -37,7 +35,7 @@ class ClientIPThrottle(_ScopedThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class AccountThrottle(_ScopedThrottle):
+class AccountThrottle(_AccountScopedThrottle):
     """Counts by the account the request targets: the ``email`` in its body."""
 
     scope_suffix = "account"

@@ -15,34 +15,14 @@ from django.utils.http import base36_to_int
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.exceptions import (
+    InvalidToken,
+    ResetTokenExpired,
+    ResetTokenInvalid,
+    VerificationTokenExpired,
+    VerificationTokenInvalid,
+)
 from accounts.models import User
-from config.exceptions import ApplicationError
-
-
-class InvalidToken(ApplicationError):
-    status_code = 401
-    code = "token_not_valid"
-    default_detail = "The token is invalid, expired or revoked."
-
-
-class ResetTokenInvalid(ApplicationError):
-    code = "reset_token_invalid"
-    default_detail = "This password reset link is invalid or has already been used."
-
-
-class ResetTokenExpired(ApplicationError):
-    code = "reset_token_expired"
-    default_detail = "This password reset link has expired; request a new one."
-
-
-class VerificationTokenInvalid(ApplicationError):
-    code = "verification_token_invalid"
-    default_detail = "This verification link is invalid."
-
-
-class VerificationTokenExpired(ApplicationError):
-    code = "verification_token_expired"
-    default_detail = "This verification link has expired; request a new one."
 
 
 @dataclass(frozen=True)

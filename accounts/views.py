@@ -1,7 +1,5 @@
 from dataclasses import asdict
 
-from django.db.models import Q
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -9,10 +7,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from accounts import serializers, services
+from accounts.filters import UserFilter
 from accounts.models import User
 from accounts.permissions import UserManagementPermission
 from accounts.throttling import ACCOUNT_THROTTLES
-from config.filters import BooleanFilter, FilterSet
 
 ACCEPTED_DETAIL = "If an account matches, an email is on its way."
 
@@ -152,26 +150,6 @@ class EmailVerifyResendView(_ThrottledAuthView):
     def post(self, request):
         services.email_verification_resend(**self.validated(request))
         return Response({"detail": ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)
-
-
-class UserFilter(FilterSet):
-    email_verified = BooleanFilter(
-        field_name="email_verified_at", lookup_expr="isnull", exclude=True
-    )
-    group = filters.CharFilter(field_name="groups__name")
-    search = filters.CharFilter(method="filter_search", max_length=200)
-    ordering = filters.OrderingFilter(fields=["email", "date_joined", "last_login"])
-
-    class Meta:
-        model = User
-        fields = ["is_active", "is_staff", "is_superuser", "email_verified", "group", "search"]
-
-    def filter_search(self, queryset, name, value):
-        return queryset.filter(
-            Q(email__icontains=value)
-            | Q(first_name__icontains=value)
-            | Q(last_name__icontains=value)
-        )
 
 
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -41,8 +41,8 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "config.logging.JsonFormatter"},
-        "console": {"()": "config.logging.ConsoleFormatter"},
+        "json": {"()": "config.ops.logging.JsonFormatter"},
+        "console": {"()": "config.ops.logging.ConsoleFormatter"},
     },
     "handlers": {
         "stdout": {"class": "logging.StreamHandler", "formatter": _log_format},

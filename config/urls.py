@@ -11,9 +11,10 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("items.urls")),
     path("", include("storage.urls")),
+    # startresource: new resources go above this line
 ]
 
-# /health/live, /health/ready and /metrics are answered by config.middleware.ProbeMiddleware,
+# /health/live, /health/ready and /metrics are answered by config.ops.probes.ProbeMiddleware,
 # ahead of host validation and the HTTPS redirect.
 urlpatterns = [
     path("api/v1/", include(api_v1)),

@@ -1,7 +1,11 @@
 import os
+from pathlib import Path
 
 from django.core.wsgi import get_wsgi_application
 
+from config.settings.env import read_dotenv
+
+read_dotenv(Path(__file__).resolve().parent.parent)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()

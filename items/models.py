@@ -1,4 +1,3 @@
-import hashlib
 import uuid
 
 from django.conf import settings
@@ -8,18 +7,10 @@ from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
+from resources.models import OwnedQuerySet
+
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
-
-
-class ItemQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "ItemQuerySet":
-        """Items the user may read: their own, or all with the view permission."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.has_perm("items.view_item"):
-            return self
-        return self.filter(owner=user)
 
 
 class Item(models.Model):
@@ -40,7 +31,7 @@ class Item(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ItemQuerySet.as_manager()
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -66,9 +57,3 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    @property
-    def etag(self) -> str:
-        """A strong entity tag: changes whenever the item is saved."""
-        version = f"{self.pk}:{self.updated_at.isoformat()}".encode()
-        return f'"{hashlib.blake2b(version, digest_size=16).hexdigest()}"'

@@ -1,55 +1,52 @@
 """Every write of the items app. Views, the admin and commands all come through here."""
 
-from collections.abc import Collection
-
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.exceptions import PreconditionFailed
 from items.models import Item
+from resources.services import (
+    resource_delete,
+    resource_for_write,
+    resource_update,
+    resource_validate,
+)
 
+# What a client (or staff in the admin) may change; anything else in ``data`` is ignored.
 WRITABLE_FIELDS = frozenset({"title", "description", "is_completed"})
 
 
+@transaction.atomic
 def item_create(
     *, owner: User, title: str, description: str = "", is_completed: bool = False
 ) -> Item:
-    # One INSERT is atomic by itself; wrapping it in transaction.atomic would only add
-    # BEGIN and COMMIT round trips to the most frequent write. Add the transaction back
-    # as soon as a second statement or an on_commit side effect joins it.
     item = Item(
-        owner=owner, title=title.strip(), description=description, is_completed=is_completed
+        owner=owner,
+        title=title.strip(),
+        description=description,
+        is_completed=is_completed,
+        completed_at=timezone.now() if is_completed else None,
     )
-    item.completed_at = timezone.now() if is_completed else None
-    _validate(item)
+    resource_validate(item)
     item.save(force_insert=True)
     return item
 
 
 @transaction.atomic
-def item_update(*, item: Item, data: dict, if_match: Collection[str] = ()) -> Item:
+def item_update(*, item: Item, data: dict, if_match: tuple[str, ...] | list[str] = ()) -> Item:
     """Apply ``data``; with ``if_match`` tags, refuse (412) if the item changed meanwhile."""
-    if if_match:
-        item = _lock_unchanged(item, if_match)
+    item = resource_for_write(item, if_match=if_match)
     changes = {field: value for field, value in data.items() if field in WRITABLE_FIELDS}
     if "title" in changes:
         changes["title"] = changes["title"].strip()
-    if "is_completed" in changes and changes["is_completed"] != item.is_completed:
-        item.completed_at = timezone.now() if changes["is_completed"] else None
-        changes["completed_at"] = item.completed_at
-    for field, value in changes.items():
-        setattr(item, field, value)
-    _validate(item)
-    item.save(update_fields=[*changes, "updated_at"])
-    return item
+    if changes.get("is_completed", item.is_completed) != item.is_completed:
+        changes["completed_at"] = timezone.now() if changes["is_completed"] else None
+    return resource_update(instance=item, data=changes)
 
 
 @transaction.atomic
-def item_delete(*, item: Item, if_match: Collection[str] = ()) -> None:
-    if if_match:
-        item = _lock_unchanged(item, if_match)
-    item.delete()
+def item_delete(*, item: Item, if_match: tuple[str, ...] | list[str] = ()) -> None:
+    resource_delete(instance=resource_for_write(item, if_match=if_match))
 
 
 @transaction.atomic
@@ -59,27 +56,3 @@ def items_mark_completed(*, items) -> int:
     return items.filter(is_completed=False).update(
         is_completed=True, completed_at=now, updated_at=now
     )
-
-
-@transaction.atomic
-def items_delete_for_owner(*, owner: User) -> int:
-    """Delete all of a user's items (the account deletion path)."""
-    deleted, _ = Item.objects.filter(owner=owner).delete()
-    return deleted
-
-
-def _validate(item: Item) -> None:
-    # Field validation only. The owner is the authenticated user (checking the foreign
-    # key would cost a query), there are no unique fields, and the check constraints
-    # hold by construction here and are enforced by the database as a backstop;
-    # validating them in Python would cost one query each on every write.
-    item.full_clean(exclude=["owner"], validate_unique=False, validate_constraints=False)
-
-
-def _lock_unchanged(item: Item, if_match: Collection[str]) -> Item:
-    # Re-read under a row lock so no other writer slips in between the check and
-    # the write: the tag compared is the one the write replaces.
-    current = Item.objects.select_for_update().get(pk=item.pk)
-    if "*" not in if_match and current.etag not in if_match:
-        raise PreconditionFailed()
-    return current

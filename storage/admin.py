@@ -5,13 +5,14 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from resources.admin import OwnedResourceAdmin
 from storage import services
 from storage.models import StoredFile
 from storage.views import file_download_response
 
 
 @admin.register(StoredFile)
-class StoredFileAdmin(admin.ModelAdmin):
+class StoredFileAdmin(OwnedResourceAdmin):
     list_display = [
         "filename",
         "owner_email",
@@ -22,7 +23,6 @@ class StoredFileAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "content_type", "created_at"]
     search_fields = ["filename", "owner__email", "sha256"]
-    list_select_related = ["owner"]
     date_hierarchy = "created_at"
     readonly_fields = [
         "id",
@@ -41,10 +41,6 @@ class StoredFileAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # Files arrive through the API, where size, type and quota are checked.
         return False
-
-    @admin.display(description="owner", ordering="owner__email")
-    def owner_email(self, stored_file: StoredFile) -> str:
-        return stored_file.owner.email
 
     @admin.display(description="size", ordering="size")
     def human_size(self, stored_file: StoredFile) -> str:
@@ -68,9 +64,9 @@ class StoredFileAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return file_download_response(get_object_or_404(StoredFile, pk=file_id))
 
-    def delete_model(self, request, obj):
-        services.file_delete(stored_file=obj)
+    def update_object(self, *, instance, data):
+        # Every field is read-only: saving the page changes nothing.
+        return instance
 
-    def delete_queryset(self, request, queryset):
-        for stored_file in queryset:
-            services.file_delete(stored_file=stored_file)
+    def delete_object(self, *, instance):
+        services.file_delete(stored_file=instance)

@@ -5,3 +5,12 @@ class StorageConfig(AppConfig):
     name = "storage"
     verbose_name = "Files"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts.signals import user_removing
+        from config.ops.health import add_ready_check
+        from storage.health import check_storage
+        from storage.receivers import delete_files_of_removed_user
+
+        add_ready_check("storage", check_storage)
+        user_removing.connect(delete_files_of_removed_user, dispatch_uid="storage.user_removing")

@@ -1,6 +1,6 @@
 """The two file backends Keel runs on, with the few operations Django's API lacks.
 
-``STORAGES["default"]`` is one of these (``config.env.build_file_storage``). Code asks
+``STORAGES["default"]`` is one of these (``config.settings.env.build_file_storage``). Code asks
 ``supports_presigned_urls(storage)`` rather than checking the class.
 """
 

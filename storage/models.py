@@ -4,18 +4,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Sum
 
+from resources.models import OwnedQuerySet
 from storage.filenames import FILENAME_MAX_LENGTH
 
 
-class StoredFileQuerySet(models.QuerySet):
+class StoredFileQuerySet(OwnedQuerySet):
     def visible_to(self, user) -> "StoredFileQuerySet":
         """Active files the user may read: their own, or all with the view permission."""
-        if not user.is_authenticated:
-            return self.none()
-        files = self.filter(status=StoredFile.Status.ACTIVE)
-        if user.has_perm("storage.view_storedfile"):
-            return files
-        return files.filter(owner=user)
+        return super().visible_to(user).filter(status=StoredFile.Status.ACTIVE)
 
     def bytes_used_by(self, user) -> int:
         """Bytes counted against the user's quota, pending uploads included."""

@@ -1,8 +1,8 @@
 from django.conf import settings
 from rest_framework import parsers
 
-from config.parsers import content_length
-from storage.services import FileTooLarge
+from config.api.parsers import content_length
+from storage.exceptions import FileTooLarge
 
 # Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024

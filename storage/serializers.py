@@ -1,10 +1,11 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from resources.serializers import ResourceSerializer
 from storage.models import StoredFile
 
 
-class StoredFileSerializer(serializers.ModelSerializer):
+class StoredFileSerializer(ResourceSerializer):
     owner = serializers.UUIDField(source="owner_id", read_only=True)
 
     class Meta:

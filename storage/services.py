@@ -3,7 +3,7 @@
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,65 +15,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.exceptions import ApplicationError
+from config.api.exceptions import ApplicationError
+from resources.services import resource_delete, resource_for_write
 from storage.backends import file_storage, supports_presigned_urls
 from storage.content_types import SNIFF_BYTES, detect_content_type
+from storage.exceptions import (
+    DirectUploadUnsupported,
+    FileContentMissing,
+    FileTooLarge,
+    QuotaExceeded,
+    ShareLinkExpired,
+    ShareLinkInvalid,
+    UnsupportedFileType,
+    UploadNotComplete,
+)
 from storage.filenames import key_safe_filename, sanitize_filename
 from storage.models import StoredFile
 
 logger = logging.getLogger(__name__)
 
 _SHARE_LINK_SALT = "storage.share-link"
-
-
-class FileTooLarge(ApplicationError):
-    status_code = 413
-    code = "file_too_large"
-    default_detail = "The file is larger than the upload limit."
-
-
-class QuotaExceeded(ApplicationError):
-    status_code = 413
-    code = "quota_exceeded"
-    default_detail = "This upload would exceed your storage quota."
-
-
-class UnsupportedFileType(ApplicationError):
-    status_code = 415
-    code = "unsupported_file_type"
-    default_detail = "Files of this type are not accepted."
-
-
-class DirectUploadUnsupported(ApplicationError):
-    code = "direct_upload_unsupported"
-    default_detail = (
-        "Direct uploads need an S3-compatible storage backend; upload through the API."
-    )
-
-
-class UploadNotComplete(ApplicationError):
-    code = "upload_not_complete"
-    default_detail = "The uploaded object is missing or does not match what was declared."
-
-
-class FileContentMissing(ApplicationError):
-    # Our fault, not the client's: the row outlived its object (storage_reconcile lists
-    # such rows), so a 500, but with a code that says what is wrong.
-    status_code = 500
-    code = "file_content_missing"
-    default_detail = "The file's content is missing from storage; it has been logged."
-
-
-class ShareLinkExpired(ApplicationError):
-    status_code = 410
-    code = "link_expired"
-    default_detail = "This link has expired."
-
-
-class ShareLinkInvalid(ApplicationError):
-    status_code = 404
-    code = "not_found"
-    default_detail = "No file is shared at this address."
 
 
 @dataclass(frozen=True)
@@ -180,10 +141,11 @@ def _save_object(key: str, content) -> None:
 
 
 @transaction.atomic
-def file_delete(*, stored_file: StoredFile) -> None:
+def file_delete(*, stored_file: StoredFile, if_match: Collection[str] = ()) -> None:
     """Delete the row now and the object once the deletion has committed."""
+    stored_file = resource_for_write(stored_file, if_match=if_match)
     key = stored_file.object_key
-    stored_file.delete()
+    resource_delete(instance=stored_file)
     transaction.on_commit(lambda: _delete_objects([key]))
 
 

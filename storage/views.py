@@ -1,12 +1,18 @@
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import generics, mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from config.parsers import JSONParser
+from config.api.parsers import JSONParser
+from resources.views import (
+    ResourceCreateMixin,
+    ResourceDestroyMixin,
+    ResourceRetrieveMixin,
+    ResourceViewSet,
+)
 from storage import services
 from storage.backends import file_storage, supports_presigned_urls
 from storage.filters import StoredFileFilter
@@ -34,42 +40,25 @@ DOWNLOAD_RESPONSES = {
     ),
 )
 class StoredFileViewSet(
+    ResourceCreateMixin,
+    ResourceRetrieveMixin,
+    ResourceDestroyMixin,
     mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    ResourceViewSet,
 ):
     """Your files; staff with ``storage.view_storedfile`` see everyone's (read-only)."""
 
+    queryset = StoredFile.objects.all()
     serializer_class = StoredFileSerializer
+    input_serializer_class = FileUploadSerializer
     filterset_class = StoredFileFilter
     parser_classes = [JSONParser, MultiPartParser]
 
-    def get_queryset(self):
-        return StoredFile.objects.visible_to(self.request.user)
-
-    def get_object(self):
-        stored_file = super().get_object()
-        # Reading is what visible_to allows; changing needs ownership.
-        if self.action in {"destroy", "links"} and stored_file.owner_id != self.request.user.pk:
-            self.permission_denied(self.request)
-        return stored_file
-
-    def create(self, request, *args, **kwargs):
-        serializer = FileUploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        stored_file = services.file_upload(
-            owner=request.user, upload=serializer.validated_data["file"]
-        )
-        location = reverse("storedfile-detail", args=[stored_file.pk], request=request)
-        return Response(
-            StoredFileSerializer(stored_file).data,
-            status=status.HTTP_201_CREATED,
-            headers={"Location": location},
-        )
+    def perform_create(self, data):
+        return services.file_upload(owner=self.request.user, upload=data["file"])
 
     def perform_destroy(self, instance):
-        services.file_delete(stored_file=instance)
+        services.file_delete(stored_file=instance, if_match=self.if_match())
 
     @extend_schema(responses=DOWNLOAD_RESPONSES)
     @action(detail=True, methods=["get"])

@@ -3,6 +3,13 @@ from django.contrib.auth.models import Permission
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
+from config.settings import base
+
+
+@pytest.fixture
+def production_hashers(settings):
+    """The production password hashers (Argon2id first), for tests about hashing itself."""
+    settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS
 
 
 @pytest.fixture

@@ -75,6 +75,7 @@ def test_user_change_page_loads(admin_client, people):
     assert str(user.pk).encode() in response.content
 
 
+@pytest.mark.usefixtures("production_hashers")
 def test_user_add_page_creates_user_with_normalized_email_and_password(admin_client):
     assert admin_client.get(reverse("admin:accounts_user_add")).status_code == 200
     response = admin_client.post(

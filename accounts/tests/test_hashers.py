@@ -6,7 +6,7 @@ from django.contrib.auth.hashers import make_password
 from accounts.models import User
 from accounts.tests.helpers import LOGIN, ME, PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("production_hashers")]
 
 
 def test_new_password_is_hashed_with_argon2id_at_the_configured_cost(settings):

@@ -20,7 +20,7 @@ def compose() -> dict:
 
 def _settings_variables() -> set[str]:
     names = set()
-    for module in (BASE_DIR / "config").glob("*.py"):
+    for module in (BASE_DIR / "config").glob("**/*.py"):
         names |= set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', module.read_text()))
     return names
 

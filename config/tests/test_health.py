@@ -1,6 +1,8 @@
 import pytest
 from django.db import connection
 
+from config.ops import health
+
 pytestmark = pytest.mark.django_db
 
 
@@ -22,11 +24,8 @@ def test_ready_reports_each_check_with_timing(client):
         assert check["ms"] >= 0
 
 
-def test_ready_is_503_when_a_dependency_fails(client, settings):
-    settings.HEALTH_READY_CHECKS = {
-        **settings.HEALTH_READY_CHECKS,
-        "broken": "config.tests.test_health.failing_check",
-    }
+def test_ready_is_503_when_a_dependency_fails(client, monkeypatch):
+    monkeypatch.setitem(health.READY_CHECKS, "broken", failing_check)
     response = client.get("/health/ready")
     assert response.status_code == 503
     body = response.json()

@@ -4,7 +4,7 @@ import re
 import pytest
 from django.core import mail
 
-from config.logging import JsonFormatter
+from config.ops.logging import JsonFormatter
 
 pytestmark = pytest.mark.django_db
 

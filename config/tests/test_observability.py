@@ -70,14 +70,14 @@ def test_metrics_enabled_settings_wire_middleware_and_instrumented_backends():
         "django_prometheus.middleware.PrometheusBeforeMiddleware",
         "django_prometheus.middleware.PrometheusAfterMiddleware",
         "django_prometheus.db.backends.sqlite3",
-        "config.metrics.InstrumentedRedisCache",
+        "config.ops.metrics.InstrumentedRedisCache",
     ]
 
 
 def test_instrumented_redis_cache_counts_hits_and_misses(settings):
     from django_prometheus.cache.metrics import django_cache_hits_total, django_cache_misses_total
 
-    from config.metrics import InstrumentedRedisCache
+    from config.ops.metrics import InstrumentedRedisCache
 
     configured = settings.CACHES["default"]
     if not configured["BACKEND"].endswith("RedisCache"):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from model_bakery import baker
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from config.periodic import PERIODIC_JOBS
+from config.ops.periodic import PERIODIC_JOBS
 from storage.models import StoredFile
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from config.logging import ConsoleFormatter, JsonFormatter, RequestContextFilter
+from config.ops.logging import ConsoleFormatter, JsonFormatter, RequestContextFilter
 
 pytestmark = pytest.mark.django_db
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import (
+from config.api.parsers import content_length
+from config.settings.env import (
     build_cache,
     build_database,
     require_production_secret,
     require_production_value,
 )
-from config.parsers import content_length
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 STRONG = "s" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -92,7 +92,7 @@ def test_sqlite_url_gets_wal_and_immediate_transactions():
 
 def test_redis_url_uses_djangos_redis_cache_with_timeouts():
     config = build_cache("redis://127.0.0.1:6379/1", socket_timeout=0.5, key_prefix="k")
-    assert config["BACKEND"] == "config.cache.RedisCache"
+    assert config["BACKEND"] == "config.ops.cache.RedisCache"
     assert config["LOCATION"] == "redis://127.0.0.1:6379/1"
     assert config["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
@@ -109,7 +109,7 @@ def test_other_cache_urls_are_parsed_by_django_environ():
 
 def test_every_environment_variable_is_documented_in_env_example():
     read = set()
-    for module in (BASE_DIR / "config").glob("*.py"):
+    for module in (BASE_DIR / "config").glob("**/*.py"):
         read |= set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', module.read_text()))
     gunicorn = (BASE_DIR / "config" / "gunicorn.py").read_text()
     read |= set(re.findall(r'(?:_int|environ\.get)\("([A-Z][A-Z0-9_]+)"', gunicorn))
@@ -151,7 +151,7 @@ def test_content_length_tolerates_missing_and_garbage_headers(meta, expected):
 
 
 def test_redis_cache_reuses_one_client_per_connection_pool():
-    from config.cache import RedisCache
+    from config.ops.cache import RedisCache
 
     cache = RedisCache("redis://127.0.0.1:6379/15", {})
     assert cache._cache.get_client("a") is cache._cache.get_client("b")

@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIRequestFactory
 
-from config.throttling import FixedWindowThrottle
+from config.api.throttling import FixedWindowThrottle
 
 
 class TwoPerMinute(FixedWindowThrottle):
@@ -16,7 +16,7 @@ class TwoPerMinute(FixedWindowThrottle):
 def clock(monkeypatch):
     """The throttle's clock, set by the test."""
     now = {"t": 1_000_040.0}  # 20 s into the minute window that starts at 1_000_020
-    monkeypatch.setattr("config.throttling.time.time", lambda: now["t"])
+    monkeypatch.setattr("config.api.throttling.time.time", lambda: now["t"])
     return now
 
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from config.exceptions import ApplicationError
+from config.api.exceptions import ApplicationError
 from config.urls import urlpatterns as project_urlpatterns
 
 

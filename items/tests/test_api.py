@@ -18,6 +18,7 @@ from items.tests.helpers import (
     result_ids,
     stored,
 )
+from resources.models import entity_tag
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ def test_item_create_sends_location_of_the_new_item_and_its_etag(auth_client):
 
     item = Item.objects.get()
     assert response["Location"] == f"http://testserver{item_url(item)}"
-    assert response["ETag"] == item.etag
+    assert response["ETag"] == entity_tag(item)
     assert auth_client.get(response["Location"]).json() == response.json()
 
 
@@ -137,7 +138,7 @@ def test_item_retrieve_returns_the_whole_item_and_its_etag(auth_client, user):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json() == item_body(item)
-    assert response["ETag"] == item.etag
+    assert response["ETag"] == entity_tag(item)
 
 
 def test_item_put_replaces_every_field_and_resets_omitted_ones(auth_client, user):
@@ -150,7 +151,7 @@ def test_item_put_replaces_every_field_and_resets_omitted_ones(auth_client, user
     assert (row["title"], row["description"]) == ("New", "")
     assert (row["is_completed"], row["completed_at"]) == (False, None)
     assert response.json() == item_body(item)
-    assert response["ETag"] == item.etag
+    assert response["ETag"] == entity_tag(item)
 
 
 def test_item_put_without_title_is_400_and_keeps_the_row(auth_client, user):
@@ -177,7 +178,7 @@ def test_item_patch_changes_only_the_fields_sent(auth_client, user):
     unchanged = {key for key in before if key not in {"description", "updated_at"}}
     assert {key: after[key] for key in unchanged} == {key: before[key] for key in unchanged}
     assert response.json() == item_body(item)
-    assert response["ETag"] == item.etag
+    assert response["ETag"] == entity_tag(item)
 
 
 def test_item_patch_with_empty_body_changes_nothing_but_updated_at(auth_client, user):
@@ -407,11 +408,11 @@ def test_item_update_ignores_server_owned_fields_in_the_body(
 def test_item_retrieve_with_matching_if_none_match_is_304_without_body(auth_client, user):
     item = baker.make("items.Item", owner=user)
 
-    response = auth_client.get(item_url(item), HTTP_IF_NONE_MATCH=item.etag)
+    response = auth_client.get(item_url(item), HTTP_IF_NONE_MATCH=entity_tag(item))
 
     assert response.status_code == 304
     assert response.content == b""
-    assert response["ETag"] == item.etag
+    assert response["ETag"] == entity_tag(item)
 
 
 @pytest.mark.parametrize(
@@ -423,7 +424,9 @@ def test_item_retrieve_with_if_none_match_forms_that_match_is_304(auth_client, u
     # If-None-Match compares weakly (RFC 9110 13.1.2); proxies may weaken the tag.
     item = baker.make("items.Item", owner=user)
 
-    response = auth_client.get(item_url(item), HTTP_IF_NONE_MATCH=header.format(etag=item.etag))
+    response = auth_client.get(
+        item_url(item), HTTP_IF_NONE_MATCH=header.format(etag=entity_tag(item))
+    )
 
     assert response.status_code == 304
     assert response.content == b""
@@ -436,12 +439,12 @@ def test_item_retrieve_with_other_if_none_match_is_200_with_body(auth_client, us
 
     assert response.status_code == 200
     assert response.json() == item_body(item)
-    assert response["ETag"] == item.etag
+    assert response["ETag"] == entity_tag(item)
 
 
 def test_item_retrieve_after_a_change_with_old_etag_is_200(auth_client, user):
     item = baker.make("items.Item", owner=user, title="Old")
-    old_etag = item.etag
+    old_etag = entity_tag(item)
     services.item_update(item=item, data={"title": "New"})
 
     response = auth_client.get(item_url(item), HTTP_IF_NONE_MATCH=old_etag)
@@ -453,7 +456,7 @@ def test_item_retrieve_after_a_change_with_old_etag_is_200(auth_client, user):
 def test_item_retrieve_of_other_users_item_with_its_etag_is_404_not_304(auth_client, other_user):
     item = baker.make("items.Item", owner=other_user)
 
-    response = auth_client.get(item_url(item), HTTP_IF_NONE_MATCH=item.etag)
+    response = auth_client.get(item_url(item), HTTP_IF_NONE_MATCH=entity_tag(item))
 
     assert_problem(response, 404, "not_found")
 
@@ -469,7 +472,7 @@ WRITE_IDS = ["put", "patch", "delete"]
 @pytest.mark.parametrize(("method", "body"), WRITES, ids=WRITE_IDS)
 def test_item_write_with_stale_if_match_is_412_and_keeps_the_row(auth_client, user, method, body):
     item = baker.make("items.Item", owner=user, title="Old")
-    stale_etag = item.etag
+    stale_etag = entity_tag(item)
     services.item_update(item=Item.objects.get(pk=item.pk), data={"title": "Theirs"})
     before = stored(item)
 
@@ -500,7 +503,7 @@ def test_item_update_with_current_if_match_succeeds_with_a_new_etag(auth_client,
 def test_item_delete_with_current_if_match_is_204(auth_client, user):
     item = baker.make("items.Item", owner=user)
 
-    response = auth_client.delete(item_url(item), HTTP_IF_MATCH=item.etag)
+    response = auth_client.delete(item_url(item), HTTP_IF_MATCH=entity_tag(item))
 
     assert response.status_code == 204
     assert not Item.objects.filter(pk=item.pk).exists()
@@ -510,7 +513,10 @@ def test_item_write_with_one_matching_tag_in_if_match_list_succeeds(auth_client,
     item = baker.make("items.Item", owner=user, title="Old")
 
     response = auth_client.patch(
-        item_url(item), {"title": "New"}, format="json", HTTP_IF_MATCH=f'"stale", {item.etag}'
+        item_url(item),
+        {"title": "New"},
+        format="json",
+        HTTP_IF_MATCH=f'"stale", {entity_tag(item)}',
     )
 
     assert response.status_code == 200
@@ -536,7 +542,7 @@ def test_item_write_with_weak_if_match_is_412(auth_client, user):
     item = baker.make("items.Item", owner=user, title="Old")
 
     response = auth_client.patch(
-        item_url(item), {"title": "New"}, format="json", HTTP_IF_MATCH=f"W/{item.etag}"
+        item_url(item), {"title": "New"}, format="json", HTTP_IF_MATCH=f"W/{entity_tag(item)}"
     )
 
     assert_problem(response, 412, "precondition_failed")
@@ -545,7 +551,7 @@ def test_item_write_with_weak_if_match_is_412(auth_client, user):
 
 def test_item_etag_of_a_successful_write_makes_the_old_one_stale(auth_client, user):
     item = baker.make("items.Item", owner=user, title="Old")
-    first_etag = item.etag
+    first_etag = entity_tag(item)
     first = auth_client.patch(
         item_url(item), {"title": "Second"}, format="json", HTTP_IF_MATCH=first_etag
     )

@@ -5,10 +5,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from model_bakery import baker
 
-from config.exceptions import PreconditionFailed
+from accounts.services import user_remove
+from config.api.exceptions import PreconditionFailed
 from items import services
 from items.models import Item
 from items.tests.helpers import stored
+from resources.models import entity_tag
 
 pytestmark = pytest.mark.django_db
 
@@ -141,13 +143,13 @@ def test_item_update_bumps_updated_at_and_etag(user):
     item = baker.make("items.Item", owner=user)
     Item.objects.filter(pk=item.pk).update(updated_at=LONG_AGO)
     item.refresh_from_db()
-    old_etag = item.etag
+    old_etag = entity_tag(item)
 
     updated = services.item_update(item=item, data={"description": "More"})
 
     assert stored(item)["updated_at"] > LONG_AGO
-    assert updated.etag != old_etag
-    assert updated.etag == Item.objects.get(pk=item.pk).etag
+    assert entity_tag(updated) != old_etag
+    assert entity_tag(updated) == entity_tag(Item.objects.get(pk=item.pk))
 
 
 def test_item_update_blank_title_raises_validation_error_and_keeps_row(user):
@@ -163,7 +165,7 @@ def test_item_update_blank_title_raises_validation_error_and_keeps_row(user):
 def test_item_update_with_current_etag_applies_the_change(user):
     item = baker.make("items.Item", owner=user, title="Old")
 
-    services.item_update(item=item, data={"title": "New"}, if_match=[item.etag])
+    services.item_update(item=item, data={"title": "New"}, if_match=[entity_tag(item)])
 
     assert stored(item)["title"] == "New"
 
@@ -178,7 +180,7 @@ def test_item_update_with_any_etag_wildcard_applies_the_change(user):
 
 def test_item_update_with_stale_etag_raises_precondition_failed_and_keeps_row(user):
     item = baker.make("items.Item", owner=user, title="Old")
-    stale_etag = item.etag
+    stale_etag = entity_tag(item)
     services.item_update(item=Item.objects.get(pk=item.pk), data={"title": "Theirs"})
     before = stored(item)
 
@@ -194,7 +196,7 @@ def test_item_update_with_etag_checks_the_stored_row_not_the_callers_copy(user):
     Item.objects.filter(pk=item.pk).update(title="Changed", updated_at=timezone.now())
 
     with pytest.raises(PreconditionFailed):
-        services.item_update(item=item, data={"title": "Mine"}, if_match=[item.etag])
+        services.item_update(item=item, data={"title": "Mine"}, if_match=[entity_tag(item)])
 
     assert stored(item)["title"] == "Changed"
 
@@ -225,7 +227,7 @@ def test_item_delete_removes_only_that_item(user):
 def test_item_delete_with_current_etag_removes_the_item(user):
     item = baker.make("items.Item", owner=user)
 
-    services.item_delete(item=item, if_match=[item.etag])
+    services.item_delete(item=item, if_match=[entity_tag(item)])
 
     assert not Item.objects.filter(pk=item.pk).exists()
 
@@ -275,24 +277,16 @@ def test_items_mark_completed_changes_the_etag(user):
 
     services.items_mark_completed(items=Item.objects.all())
 
-    assert Item.objects.get(pk=item.pk).etag != item.etag
+    assert entity_tag(Item.objects.get(pk=item.pk)) != entity_tag(item)
 
 
-# --- items_delete_for_owner -----------------------------------------------------------
+# --- the owner's account is removed ----------------------------------------------------
 
 
-def test_items_delete_for_owner_deletes_all_their_items_only(user, other_user):
+def test_user_remove_takes_the_users_items_with_it_and_keeps_others(user, other_user):
     baker.make("items.Item", owner=user, _quantity=3)
     kept = baker.make("items.Item", owner=other_user)
 
-    deleted = services.items_delete_for_owner(owner=user)
+    user_remove(user=user)
 
-    assert deleted == 3
-    assert list(Item.objects.all()) == [kept]
-
-
-def test_items_delete_for_owner_without_items_deletes_nothing(user, other_user):
-    baker.make("items.Item", owner=other_user)
-
-    assert services.items_delete_for_owner(owner=user) == 0
-    assert Item.objects.count() == 1
+    assert list(Item.objects.values_list("pk", flat=True)) == [kept.pk]

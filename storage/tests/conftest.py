@@ -7,7 +7,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from config.env import build_file_storage
+from config.settings.env import build_file_storage
 from storage.backends import file_storage
 from storage.tests.s3server import s3_server
 

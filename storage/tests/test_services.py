@@ -13,7 +13,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 from model_bakery import baker
 
-from config.exceptions import ApplicationError
+from config.api.exceptions import ApplicationError
 from storage import services
 from storage.backends import file_storage
 from storage.models import StoredFile

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 
-from config.env import build_file_storage
+from config.settings.env import build_file_storage
 from storage.backends import LocalFileStorage, PrivateS3Storage, supports_presigned_urls
 
 BASE_DIR = Path(__file__).resolve().parents[2]

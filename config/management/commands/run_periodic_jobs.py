@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from config.periodic import PERIODIC_JOBS
+from config.ops.periodic import PERIODIC_JOBS
 
 logger = logging.getLogger("keel.periodic")
 

@@ -1,7 +1,7 @@
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.management.base import BaseCommand, CommandError
 
-from config.exceptions import ApplicationError
+from config.api.exceptions import ApplicationError
 from storage import services
 
 

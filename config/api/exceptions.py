@@ -1,4 +1,4 @@
-"""Domain errors that services raise; ``config.errors`` turns them into problem responses.
+"""Domain errors that services raise; ``config.api.errors`` turns them into problem responses.
 
 This module imports nothing from DRF so that services, commands and tasks can raise
 these without pulling in the web layer.

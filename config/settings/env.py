@@ -1,11 +1,19 @@
 """Reading the environment into settings: the parts that need more than one line."""
 
+from pathlib import Path
 from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 env = environ.Env()
+
+
+def read_dotenv(base_dir: Path) -> None:
+    """Load ``.env`` beside ``manage.py`` into the environment; variables already set win."""
+    if (base_dir / ".env").exists():
+        env.read_env(base_dir / ".env")
+
 
 KNOWN_WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev"})
 
@@ -58,7 +66,7 @@ def build_cache(url: str, *, socket_timeout: float, key_prefix: str) -> dict[str
     """A CACHES entry: Django's Redis backend (reusing its clients) for redis:// URLs."""
     if url.startswith(("redis://", "rediss://")):
         return {
-            "BACKEND": "config.cache.RedisCache",
+            "BACKEND": "config.ops.cache.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": key_prefix,
             "OPTIONS": {
@@ -133,7 +141,7 @@ _INSTRUMENTED_ENGINES = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }
 _INSTRUMENTED_CACHES = {
-    "config.cache.RedisCache": "config.metrics.InstrumentedRedisCache",
+    "config.ops.cache.RedisCache": "config.ops.metrics.InstrumentedRedisCache",
     "django.core.cache.backends.locmem.LocMemCache": (
         "django_prometheus.cache.backends.locmem.LocMemCache"
     ),

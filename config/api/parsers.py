@@ -2,7 +2,7 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from config.exceptions import PayloadTooLarge
+from config.api.exceptions import PayloadTooLarge
 
 
 class JSONParser(parsers.JSONParser):

@@ -1,7 +1,7 @@
 """The one place errors become RFC 9457 problem documents.
 
 Services raise Django's ``ValidationError``/``PermissionDenied``/``Http404`` or a
-``config.exceptions.ApplicationError`` subclass; DRF raises its own exceptions.
+``config.api.exceptions.ApplicationError`` subclass; DRF raises its own exceptions.
 ``exception_handler`` turns all of them into ``application/problem+json`` with the
 members DESIGN.md lists. Anything else is a bug: it propagates, Django logs it, and
 ``ApiProblemMiddleware`` answers a generic 500 problem.
@@ -21,8 +21,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
-from config.exceptions import ApplicationError, PayloadTooLarge
-from config.logging import current_request_id
+from config.api.exceptions import ApplicationError, PayloadTooLarge
+from config.ops.logging import current_request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 

@@ -2,13 +2,15 @@
 
 With no environment at all this gives a working development server (DEBUG on, SQLite,
 local-memory cache, local media folder, console email). With ``DEBUG=false`` it refuses
-to start unless the secrets and hosts are set (see ``config/env.py``).
+to start unless the secrets and hosts are set (see ``config/settings/env.py``). A
+``.env`` file is read by the process entry points (``manage.py``, ``config/wsgi.py``,
+``config/asgi.py``), never here, so the test suite never sees a developer's ``.env``.
 """
 
 from datetime import timedelta
 from pathlib import Path
 
-from config.env import (
+from config.settings.env import (
     build_cache,
     build_database,
     build_file_storage,
@@ -19,13 +21,11 @@ from config.env import (
     require_production_value,
 )
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-if (BASE_DIR / ".env").exists():
-    env.read_env(BASE_DIR / ".env")
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DEBUG = env.bool("DEBUG", default=True)
 
-# Development-only values; production refuses to start with them (config/env.py).
+# Development-only values; production refuses to start with them (config/settings/env.py).
 DEV_SECRET_KEY = "django-insecure-keel-development-only-secret-key-change-me"  # noqa: S105
 DEV_JWT_SIGNING_KEY = "django-insecure-keel-development-only-jwt-key-change-me"
 
@@ -56,18 +56,21 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "config",
     "accounts",
+    "resources",
     "items",
     "storage",
-    "config",
+    # startresource: new apps go above this line
 ]
 
 MIDDLEWARE = [
-    "config.middleware.RequestIdMiddleware",
+    "config.ops.request_id.RequestIdMiddleware",
+    "config.ops.access_log.AccessLogMiddleware",
     # Outside everything that can answer with an HTML error page (a bad Host header is
     # refused in SecurityMiddleware already), so /api/ always gets problem documents.
-    "config.middleware.ApiProblemMiddleware",
-    "config.middleware.ProbeMiddleware",
+    "config.api.error_pages.ApiProblemMiddleware",
+    "config.ops.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -246,13 +249,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["config.filters.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["config.api.filters.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.throttling.AnonRateThrottle",
-        "config.throttling.UserRateThrottle",
+        "config.api.throttling.AnonRateThrottle",
+        "config.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_RATE_ANON", default="120/min"),
@@ -274,7 +277,7 @@ REST_FRAMEWORK = {
     # from the right of X-Forwarded-For, never taken whole from the header.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.errors.exception_handler",
+    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -318,7 +321,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.schema.add_problem_responses",
+        "config.api.schema.add_problem_responses",
     ],
 }
 
@@ -330,16 +333,6 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "ETag", "Location", "Retry-After"]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-
-# --- Health checks --------------------------------------------------------------------
-
-# Each entry is a callable returning nothing on success and raising on failure; apps
-# append their own (storage adds the bucket round trip).
-HEALTH_READY_CHECKS = {
-    "database": "config.health.check_database",
-    "cache": "config.health.check_cache",
-    "storage": "storage.health.check_storage",
-}
 
 # --- Security (on whenever DEBUG is off) ----------------------------------------------
 
@@ -387,10 +380,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "config.logging.RequestContextFilter"}},
+    "filters": {"request_context": {"()": "config.ops.logging.RequestContextFilter"}},
     "formatters": {
-        "json": {"()": "config.logging.JsonFormatter"},
-        "console": {"()": "config.logging.ConsoleFormatter"},
+        "json": {"()": "config.ops.logging.JsonFormatter"},
+        "console": {"()": "config.ops.logging.ConsoleFormatter"},
     },
     "handlers": {
         "stdout": {

@@ -12,7 +12,7 @@ from django_prometheus.cache.metrics import (
 )
 from django_prometheus.exports import ExportToDjangoView
 
-from config.cache import RedisCache
+from config.ops.cache import RedisCache
 
 _MISSING = object()
 
@@ -43,7 +43,7 @@ def _may_scrape(request: HttpRequest) -> bool:
 
 
 class InstrumentedRedisCache(RedisCache):
-    """Our Redis cache (config.cache), counting gets, hits and misses for Prometheus.
+    """Our Redis cache (config.ops.cache), counting gets, hits and misses for Prometheus.
 
     django-prometheus's Redis wrappers need django-redis; this keeps the built-in backend.
     """

@@ -1,0 +1,51 @@
+"""One ``keel.access`` line per request: method, path, status and duration."""
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from config.ops.logging import bind_user
+
+access_logger = logging.getLogger("keel.access")
+
+# URL parameters that are credentials (share-link tokens): never written to the logs.
+SECRET_URL_PARAMETERS = frozenset({"token"})
+
+
+class AccessLogMiddleware:
+    """Log each request once it has its final response (inside ``RequestIdMiddleware``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        _log_access(request, response, started)
+        return response
+
+
+def _log_access(request: HttpRequest, response: HttpResponse, started: float) -> None:
+    user = getattr(request, "user", None)
+    user_id = str(user.pk) if user is not None and user.is_authenticated else None
+    bind_user(user_id)
+    access_logger.info(
+        "request",
+        extra={
+            "method": request.method,
+            "path": _loggable_path(request),
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+
+
+def _loggable_path(request: HttpRequest) -> str:
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        for name in SECRET_URL_PARAMETERS & match.kwargs.keys():
+            path = path.replace(str(match.kwargs[name]), "[redacted]")
+    return path

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ResourcesConfig(AppConfig):
+    """The kit as an app, so ``manage.py startresource`` is found."""
+
+    name = "resources"
+    verbose_name = "Owned-resource kit"

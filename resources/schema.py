@@ -1,0 +1,37 @@
+"""OpenAPI for owned-resource viewsets: input serializers and conditional-request headers."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="ETag from a previous read; the write is refused with 412 if it is stale.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="ETag from a previous read; answers 304 if the object has not changed.",
+)
+_INPUT_ACTIONS = {"create", "update", "partial_update"}
+_CONDITIONAL_WRITES = {"update", "partial_update", "destroy"}
+
+
+class ResourceSchema(AutoSchema):
+    """Bodies are described by the view's ``input_serializer_class``, answers by its output."""
+
+    def get_request_serializer(self):
+        if getattr(self.view, "action", None) in _INPUT_ACTIONS:
+            return self.view.input_serializer_class
+        return super().get_request_serializer()
+
+    def get_override_parameters(self):
+        action = getattr(self.view, "action", None)
+        if action == "retrieve":
+            return [IF_NONE_MATCH]
+        if action in _CONDITIONAL_WRITES:
+            return [IF_MATCH]
+        return []
