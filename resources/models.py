@@ -30,5 +30,5 @@ def entity_tag(instance: models.Model) -> str:
     """
     digest = hashlib.blake2b(digest_size=16)
     for field in instance._meta.concrete_fields:
-        digest.update(f"{field.attname}={field.value_from_object(instance)!r};".encode())
+        digest.update(f"{field.attname}={field.value_to_string(instance)};".encode())
     return f'"{digest.hexdigest()}"'
