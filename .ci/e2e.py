@@ -5,6 +5,8 @@ python .ci/e2e.py flow BASE_URL MAIL_DIR
     file upload -> download -> logout -> the refresh token is dead
 python .ci/e2e.py graceful-shutdown BASE_URL GUNICORN_PID
     SIGTERM while an upload is still arriving: it must complete, then gunicorn exits
+python .ci/e2e.py resource BASE_URL PATH
+    a resource made by startresource (PATH: /api/v1/notes/) keeps the contract over HTTP
 """
 
 import email
@@ -197,10 +199,49 @@ def _alive(pid: int) -> bool:
     return not (status.exists() and "\tZ" in status.read_text().split("State:")[1][:4])
 
 
+def resource(base: str, path: str) -> None:
+    """Two users and a generated resource: create, read, 404 to the other, 412, delete."""
+    tokens = []
+    for _ in range(2):
+        address = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+        body = {"email": address, "password": PASSWORD}
+        status, _, _ = call("POST", f"{base}/api/v1/auth/register/", body)
+        check(status == 201, f"register {address}")
+        status, _, pair = call("POST", f"{base}/api/v1/auth/login/", body)
+        check(status == 200, f"login {address}")
+        tokens.append(pair["access"])
+    ann, bob = tokens
+    collection = f"{base}{path}"
+
+    status, headers, created = call("POST", collection, {"title": "Generated"}, token=ann)
+    check(status == 201 and headers["Location"].endswith(f"{path}{created['id']}/"), "create")
+    detail = f"{collection}{created['id']}/"
+    status, headers, _ = call("GET", detail, token=ann)
+    check(status == 200 and bool(headers["ETag"]), "read with an ETag")
+    status, _, listed = call("GET", collection, token=ann)
+    check(status == 200 and listed["count"] == 1, "the owner's list holds it")
+    status, _, problem = call("GET", detail, token=bob)
+    check(status == 404 and problem["code"] == "not_found", "another user gets 404")
+    status, _, listed = call("GET", collection, token=bob)
+    check(status == 200 and listed["count"] == 0, "another user's list is empty")
+    status, _, problem = call("GET", collection + "?ordering=nope", token=ann)
+    check(status == 400 and problem["code"] == "validation_error", "a bad filter is 400")
+    status, _, problem = call(
+        "PATCH", detail, {"title": "Late"}, token=ann, headers={"If-Match": '"stale"'}
+    )
+    check(status == 412 and problem["code"] == "precondition_failed", "a stale If-Match is 412")
+    status, _, _ = call("DELETE", detail, token=ann)
+    check(status == 204, "delete")
+    status, _, schema = call("GET", f"{base}/api/schema/?format=json")
+    check(status == 200 and path in schema["paths"], "the OpenAPI schema documents it")
+
+
 if __name__ == "__main__":
     command, base_url, argument = sys.argv[1:4]
     if command == "flow":
         flow(base_url.rstrip("/"), Path(argument))
+    elif command == "resource":
+        resource(base_url.rstrip("/"), argument)
     else:
         graceful_shutdown(base_url.rstrip("/"), int(argument))
     finish()

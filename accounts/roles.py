@@ -5,8 +5,10 @@
   data through the ``view_*`` permissions.
 - superuser: ``is_superuser``; every permission.
 
-Other apps add their ``view_*`` permissions to STAFF_PERMISSIONS through a data
-migration of their own (see ``grant_to_group``).
+STAFF_PERMISSIONS are the ones accounts grants itself (``migrations/0002_roles``). Every
+owned resource grants the Staff group its own ``view_*`` permission in a data migration
+of its own that calls ``grant_to_group`` (``items/migrations/0002_staff_can_view_items``;
+``startresource`` generates one).
 """
 
 STAFF_GROUP = "Staff"
