@@ -10,8 +10,10 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 
-class ResourceSerializer(serializers.ModelSerializer):
-    """A read-only ``ModelSerializer`` that writes plain columns without DRF's per-field calls.
+class OwnedResourceSerializer(serializers.ModelSerializer):
+    """The output of an owned resource: a read-only ``ModelSerializer``, fast on plain columns.
+
+    ``owner`` is the owner's id straight from the column: no join, no query per row.
 
     The declared ``Meta.fields`` define the output and the OpenAPI schema as usual. For
     UUIDs, strings, numbers, booleans and datetimes read straight from an attribute, the
@@ -20,6 +22,8 @@ class ResourceSerializer(serializers.ModelSerializer):
     4.2 ms list request of 20 items (measured); this makes it 0.19 ms. A kit test holds
     the output equal to DRF's own rendering.
     """
+
+    owner = serializers.UUIDField(source="owner_id", read_only=True)
 
     @cached_property
     def _writers(self) -> list[tuple[str, Callable[[Any], Any]]]:

@@ -1,12 +1,12 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from resources.serializers import ResourceSerializer
+from resources.serializers import OwnedResourceSerializer
 from storage.models import StoredFile
 
 
-class StoredFileSerializer(ResourceSerializer):
-    owner = serializers.UUIDField(source="owner_id", read_only=True)
+class StoredFileSerializer(OwnedResourceSerializer):
+    """A file's metadata as the API shows it (the bytes come from ``download``)."""
 
     class Meta:
         model = StoredFile

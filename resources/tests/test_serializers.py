@@ -1,4 +1,4 @@
-"""ResourceSerializer's fast output equals DRF's own rendering, field for field."""
+"""OwnedResourceSerializer's fast output equals DRF's own rendering, field for field."""
 
 import pytest
 from django.utils import timezone
@@ -6,14 +6,16 @@ from model_bakery import baker
 from rest_framework import serializers
 
 from items.serializers import ItemSerializer
-from resources.serializers import ResourceSerializer
+from resources.serializers import OwnedResourceSerializer
 from storage.serializers import StoredFileSerializer
 from storage.tests.helpers import stored_file_make
 
 pytestmark = pytest.mark.django_db
 
 
-def rendered_by_drf(serializer_class: type[ResourceSerializer]) -> type[ResourceSerializer]:
+def rendered_by_drf(
+    serializer_class: type[OwnedResourceSerializer],
+) -> type[OwnedResourceSerializer]:
     """The same declared fields, rendered by DRF's per-field machinery."""
     return type(
         f"DRF{serializer_class.__name__}",
@@ -42,7 +44,7 @@ def test_file_output_with_a_choice_field_equals_drfs_rendering(user):
     )
 
 
-class CustomFieldsItemSerializer(ResourceSerializer):
+class CustomFieldsItemSerializer(OwnedResourceSerializer):
     """Fields the fast path must hand to DRF: a method, a formatted date, a hex UUID."""
 
     label = serializers.SerializerMethodField()
@@ -52,7 +54,7 @@ class CustomFieldsItemSerializer(ResourceSerializer):
 
     class Meta:
         model = ItemSerializer.Meta.model
-        fields = ["id", "label", "day", "hex_id", "owner_email"]
+        fields = ["id", "owner", "label", "day", "hex_id", "owner_email"]
 
     def get_label(self, item) -> str:
         return f"<{item.title}>"
