@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint fmt migrate makemigrations superuser schema check-deploy shell clean seed worker periodic storage-check bench bench-check
+.PHONY: help install install-dev run test lint fmt migrate makemigrations superuser schema check-deploy shell clean seed worker periodic storage-check bench bench-check resource
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -77,6 +77,10 @@ check-deploy: $(RUNTIME_STAMP) ## Run Django's deployment checks with production
 
 seed: $(RUNTIME_STAMP) ## Create demo users and items (USERS=5 ITEMS=100)
 	$(MANAGE) seed_demo --users $(or $(USERS),5) --items $(or $(ITEMS),100)
+
+resource: $(DEV_STAMP) ## Generate an owned resource app, registered under /api/v1/ (NAME=notes)
+	@test -n "$(NAME)" || { echo "usage: make resource NAME=notes [MODEL=Note]"; exit 2; }
+	$(MANAGE) startresource $(NAME) $(if $(MODEL),--model $(MODEL))
 
 worker: $(RUNTIME_STAMP) ## Run a background task worker (with TASKS_BACKEND=django_tasks_db.DatabaseBackend)
 	$(MANAGE) db_worker
