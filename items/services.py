@@ -1,4 +1,7 @@
-"""Every write of the items app. Views, the admin and commands all come through here."""
+"""Every write of the items app: the API, the admin and commands call these.
+
+``seed_demo`` alone bulk-inserts its demo rows directly, for speed (``items/demo.py``).
+"""
 
 from django.db import transaction
 from django.utils import timezone
