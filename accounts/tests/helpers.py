@@ -23,6 +23,9 @@ EMAIL_VERIFY = "/api/v1/auth/email/verify/"
 EMAIL_VERIFY_RESEND = "/api/v1/auth/email/verify/resend/"
 USERS = "/api/v1/users/"
 
+# The one answer to requests that must not reveal whether an account exists.
+ACCEPTED = {"detail": "If an account matches, an email is on its way."}
+
 
 def email_link(message) -> str:
     """The one frontend link in the text part of an email."""

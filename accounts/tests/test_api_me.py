@@ -20,6 +20,7 @@ from accounts.tests.helpers import (
     assert_problem,
     error_pairs,
 )
+from config.tests.helpers import iso
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_me_get_returns_the_profile(auth_client, user):
         "first_name": "",
         "last_name": "",
         "email_verified": False,
-        "date_joined": user.date_joined.isoformat().replace("+00:00", "Z"),
+        "date_joined": iso(user.date_joined),
     }
 
 

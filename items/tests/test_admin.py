@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
@@ -9,23 +7,16 @@ from django.utils import timezone
 from model_bakery import baker
 
 from items.models import Item
-from items.tests.helpers import stored
+from items.tests.helpers import LONG_AGO, stored
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:items_item_changelist")
 ADD = reverse("admin:items_item_add")
-LONG_AGO = timezone.now() - timedelta(days=30)
 
 
 def change_url(item: Item) -> str:
     return reverse("admin:items_item_change", args=[item.pk])
-
-
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
 
 
 # --- changelist -----------------------------------------------------------------------

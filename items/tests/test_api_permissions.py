@@ -5,8 +5,9 @@ import uuid
 import pytest
 from model_bakery import baker
 
+from config.tests.helpers import result_ids
 from items.models import Item
-from items.tests.helpers import ITEMS_URL, assert_problem, item_url, result_ids, stored
+from items.tests.helpers import ITEMS_URL, assert_problem, item_url, stored
 from resources.models import entity_tag
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from model_bakery import baker
 
+from config.tests.helpers import result_ids
 from items.models import Item
-from items.tests.helpers import ITEMS_URL, assert_problem, error_pairs, result_ids
+from items.tests.helpers import ITEMS_URL, assert_problem, error_pairs
 
 pytestmark = pytest.mark.django_db
 

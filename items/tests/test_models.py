@@ -1,5 +1,6 @@
 import re
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group
@@ -152,5 +153,9 @@ def test_staff_group_of_migrations_may_view_items():
 
 
 def test_item_models_have_no_missing_migrations():
-    # Exits non-zero (SystemExit) when the models and migrations disagree.
-    call_command("makemigrations", "items", check=True, dry_run=True, verbosity=0)
+    output = StringIO()
+
+    # With check=True it also exits non-zero (SystemExit) when models and migrations disagree.
+    call_command("makemigrations", "items", check=True, dry_run=True, stdout=output)
+
+    assert output.getvalue() == "No changes detected in app 'items'\n"

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -9,18 +7,10 @@ from accounts.services import user_remove
 from config.api.exceptions import PreconditionFailed
 from items import services
 from items.models import Item
-from items.tests.helpers import stored
+from items.tests.helpers import LONG_AGO, completed_item, stored
 from resources.models import entity_tag
 
 pytestmark = pytest.mark.django_db
-
-LONG_AGO = timezone.now() - timedelta(days=30)
-
-
-def completed_item(owner, **fields) -> Item:
-    return baker.make(
-        "items.Item", owner=owner, is_completed=True, completed_at=LONG_AGO, **fields
-    )
 
 
 # --- item_create ----------------------------------------------------------------------

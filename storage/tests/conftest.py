@@ -70,14 +70,8 @@ def s3_settings(s3_server_info, s3_bucket) -> dict:
 
 
 @pytest.fixture
-def local_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storage.backends.LocalFileStorage",
-            "OPTIONS": {"location": tmp_path / "media"},
-        },
-    }
+def local_storage(_isolated_media):
+    """Local files under the test's temporary folder, as the root conftest configures them."""
     return file_storage()
 
 

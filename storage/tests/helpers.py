@@ -1,10 +1,12 @@
 """Assertions, sample bytes and shortcuts shared by the storage tests."""
 
 import uuid
-from datetime import datetime
+from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
+from config.tests.helpers import iso
 from config.tests.problems import PROBLEM, PROBLEM_KEYS, assert_problem, error_pairs  # noqa: F401
 from storage import services
 from storage.backends import file_storage
@@ -23,11 +25,6 @@ ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(30)
 TEXT = b"Quarterly report: revenue up, costs down.\n"
 # An x86-64 ELF executable header: binary, with NULs, of no accepted type.
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00\x01\x00\x00\x00" + bytes(40)
-
-
-def iso(moment: datetime) -> str:
-    """A datetime as the API writes it (UTC, ``Z`` suffix)."""
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def file_url(stored_file: StoredFile | uuid.UUID | str, action: str = "") -> str:
@@ -55,6 +52,33 @@ def multipart(
         + f"\r\n--{boundary}--\r\n".encode()
     )
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
+def file_body(stored_file: StoredFile) -> dict:
+    """The whole API representation of the file as stored now."""
+    stored_file.refresh_from_db()
+    return {
+        "id": str(stored_file.pk),
+        "owner": str(stored_file.owner_id),
+        "filename": stored_file.filename,
+        "size": stored_file.size,
+        "content_type": stored_file.content_type,
+        "sha256": stored_file.sha256,
+        "status": stored_file.status,
+        "created_at": iso(stored_file.created_at),
+    }
+
+
+def streamed(response) -> bytes:
+    """The whole body of a streaming response (a local download)."""
+    assert response.streaming
+    return b"".join(response.streaming_content)
+
+
+def shift_clock(monkeypatch, seconds: float) -> None:
+    """Make ``timezone.now`` run ``seconds`` ahead of the real clock for this test."""
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(seconds=seconds))
 
 
 def upload(client, filename: str | bytes, content: bytes, content_type: str = "text/plain"):

@@ -6,7 +6,14 @@ from model_bakery import baker
 
 from accounts.models import User
 from storage.models import StoredFile
-from storage.tests.helpers import PDF, TEXT, object_bytes, object_exists, stored_file_make
+from storage.tests.helpers import (
+    PDF,
+    TEXT,
+    object_bytes,
+    object_exists,
+    stored_file_make,
+    streamed,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -15,12 +22,6 @@ CHANGELIST = "/admin/storage/storedfile/"
 
 def change_url(stored_file: StoredFile, action: str = "change") -> str:
     return f"{CHANGELIST}{stored_file.pk}/{action}/"
-
-
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
 
 
 def test_admin_changelist_shows_owner_and_human_size(admin_client, user):
@@ -95,7 +96,7 @@ def test_admin_download_on_local_disk_serves_the_file(local_storage, admin_clien
     response = admin_client.get(change_url(stored_file, "download"))
 
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == PDF
+    assert streamed(response) == PDF
     assert response["Content-Disposition"] == 'attachment; filename="scan.pdf"'
     # The admin adds never_cache's directives to ours.
     assert response["Cache-Control"].startswith("private, no-store")
@@ -119,7 +120,7 @@ def test_admin_download_by_staff_with_the_view_permission_works(
     response = client.get(change_url(stored_file, "download"))
 
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == TEXT
+    assert streamed(response) == TEXT
 
 
 def test_admin_download_by_staff_without_the_view_permission_is_403(local_storage, client, user):

@@ -4,6 +4,7 @@ import pytest
 import urllib3
 from model_bakery import baker
 
+from config.tests.helpers import iso
 from storage.models import StoredFile
 from storage.tests.helpers import (
     FILES_URL,
@@ -14,7 +15,6 @@ from storage.tests.helpers import (
     assert_problem,
     error_pairs,
     file_url,
-    iso,
     keys_of,
     object_bytes,
     upload,

@@ -19,23 +19,15 @@ from storage.tests.helpers import (
     assert_problem,
     error_pairs,
     file_url,
+    shift_clock,
     stored_file_make,
+    streamed,
 )
 
 pytestmark = pytest.mark.django_db
 
 SHARED_URL = f"{FILES_URL}shared/"
 SEVEN_DAYS = 7 * 24 * 3600
-
-
-def shift_clock(monkeypatch, seconds: float) -> None:
-    real_now = timezone.now
-    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(seconds=seconds))
-
-
-def streamed(response) -> bytes:
-    assert response.streaming
-    return b"".join(response.streaming_content)
 
 
 def test_file_links_returns_201_with_url_and_expiry(any_storage, auth_client, user):

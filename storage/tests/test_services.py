@@ -25,6 +25,7 @@ from storage.tests.helpers import (
     keys_of,
     object_bytes,
     object_exists,
+    shift_clock,
     stored_file_make,
 )
 
@@ -34,11 +35,6 @@ pytestmark = pytest.mark.django_db
 def uploaded(content: bytes, name: str = "notes.txt") -> SimpleUploadedFile:
     # The claimed type is deliberately wrong: only the bytes may decide.
     return SimpleUploadedFile(name, content, content_type="image/png")
-
-
-def shift_clock(monkeypatch, seconds: float) -> None:
-    real_now = timezone.now
-    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(seconds=seconds))
 
 
 # --- file_upload ------------------------------------------------------------------------

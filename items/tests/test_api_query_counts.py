@@ -1,0 +1,83 @@
+"""The items routes take a fixed number of queries, whatever the number of items."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from model_bakery import baker
+
+from items.tests.helpers import ITEMS_URL, item_url
+
+pytestmark = pytest.mark.django_db
+
+
+def without_savepoints(captured: CaptureQueriesContext) -> list[str]:
+    # Inside a test's transaction, atomic blocks become SAVEPOINT/RELEASE statements
+    # that a request outside a test would not send.
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 100])
+def test_item_list_of_member_takes_three_queries_whatever_the_page_size(
+    auth_client, user, django_assert_num_queries, count
+):
+    # Authentication (with the roles hint), the count and the page.
+    baker.make("items.Item", owner=user, _quantity=count)
+
+    with django_assert_num_queries(3):
+        response = auth_client.get(ITEMS_URL, {"page_size": 100})
+
+    assert len(response.json()["results"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 100])
+def test_item_list_of_staff_takes_the_same_queries_whatever_the_page_size(
+    client_for, staff_user, user, django_assert_num_queries, count
+):
+    # Staff also load their permissions once: two more queries, never one per item.
+    baker.make("items.Item", owner=user, _quantity=count)
+
+    with django_assert_num_queries(5):
+        response = client_for(staff_user).get(ITEMS_URL, {"page_size": 100})
+
+    assert len(response.json()["results"]) == count
+
+
+def test_item_retrieve_takes_at_most_two_queries(auth_client, user, django_assert_max_num_queries):
+    item = baker.make("items.Item", owner=user)
+
+    with django_assert_max_num_queries(2):
+        response = auth_client.get(item_url(item))
+
+    assert response.status_code == 200
+
+
+def test_item_create_takes_at_most_two_queries(auth_client):
+    with CaptureQueriesContext(connection) as captured:
+        response = auth_client.post(ITEMS_URL, {"title": "Buy milk"}, format="json")
+
+    assert response.status_code == 201
+    assert len(without_savepoints(captured)) <= 2
+
+
+def test_item_patch_takes_at_most_three_queries(auth_client, user):
+    item = baker.make("items.Item", owner=user)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = auth_client.patch(item_url(item), {"title": "New"}, format="json")
+
+    assert response.status_code == 200
+    assert len(without_savepoints(captured)) <= 3
+
+
+def test_item_delete_takes_at_most_three_queries(auth_client, user):
+    item = baker.make("items.Item", owner=user)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = auth_client.delete(item_url(item))
+
+    assert response.status_code == 204
+    assert len(without_savepoints(captured)) <= 3
