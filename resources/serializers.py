@@ -25,39 +25,60 @@ class OwnedResourceSerializer(serializers.ModelSerializer):
 
     owner = serializers.UUIDField(source="owner_id", read_only=True)
 
+    @classmethod
+    def output_plan(cls) -> tuple[tuple[str, Any, str], ...]:
+        """``(name, how, attribute)`` per output field, worked out once per class.
+
+        Building a serializer's fields (``ModelSerializer.get_fields``) costs more than
+        rendering a page of rows, so the plan comes from one prototype and is kept;
+        ``how`` is a converter, ``_TIMESTAMP``, or ``_DRF`` for fields DRF must render.
+        A serializer whose fields change per request must not use this class.
+        """
+        plan = _plans.get(cls)
+        if plan is None:
+            plan = _plans[cls] = tuple(_plan_entry(field) for field in cls()._readable_fields)
+        return plan
+
     @cached_property
-    def _writers(self) -> list[tuple[str, Callable[[Any], Any]]]:
-        # Built once per serializer: a list renders all its rows with one child.
-        zone = timezone.get_current_timezone()
-        return [(field.field_name, _writer(field, zone)) for field in self._readable_fields]
+    def _zone(self) -> tzinfo:
+        # Looked up once per serializer (a list uses one child for all its rows).
+        return timezone.get_current_timezone()
 
     def to_representation(self, instance) -> dict[str, Any]:
-        return {name: write(instance) for name, write in self._writers}
+        row = {}
+        for name, how, attribute in self.output_plan():
+            if how is _DRF:
+                row[name] = _drf_value(self.fields[name], instance)
+            elif how is _TIMESTAMP:
+                row[name] = iso_timestamp(getattr(instance, attribute), self._zone)
+            else:
+                value = getattr(instance, attribute)
+                row[name] = None if value is None else how(value)
+        return row
 
 
-def _writer(field: serializers.Field, zone: tzinfo) -> Callable[[Any], Any]:
+_DRF = object()
+_TIMESTAMP = object()
+_plans: dict[type, tuple[tuple[str, Any, str], ...]] = {}
+
+
+def _plan_entry(field: serializers.Field) -> tuple[str, Any, str]:
     kind = type(field)
-    if len(field.source_attrs) != 1 or kind not in _PLAIN_KINDS:
-        return lambda instance: _drf_value(field, instance)
-    attribute = field.source_attrs[0]
+    attribute = field.source_attrs[0] if len(field.source_attrs) == 1 else ""
+    if not attribute or kind not in _PLAIN_KINDS:
+        return field.field_name, _DRF, attribute
     if kind is serializers.DateTimeField:
         output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
-        if output_format != ISO_8601 or hasattr(field, "timezone"):
-            return lambda instance: _drf_value(field, instance)
-        return lambda instance: iso_timestamp(getattr(instance, attribute), zone)
+        plain = output_format == ISO_8601 and not hasattr(field, "timezone")
+        return field.field_name, _TIMESTAMP if plain else _DRF, attribute
     if kind is serializers.UUIDField and field.uuid_format != "hex_verbose":
-        return lambda instance: _drf_value(field, instance)
-    convert = _PLAIN_KINDS[kind]
-    return lambda instance: _none_or(convert, getattr(instance, attribute))
+        return field.field_name, _DRF, attribute
+    return field.field_name, _PLAIN_KINDS[kind], attribute
 
 
 def _drf_value(field: serializers.Field, instance) -> Any:
     value = field.get_attribute(instance)
     return None if value is None else field.to_representation(value)
-
-
-def _none_or(convert: Callable[[Any], Any], value: Any) -> Any:
-    return None if value is None else convert(value)
 
 
 def iso_timestamp(value: datetime | None, zone: tzinfo) -> str | None:
@@ -75,5 +96,5 @@ _PLAIN_KINDS: dict[type, Callable[[Any], Any]] = {
     serializers.EmailField: str,
     serializers.IntegerField: int,
     serializers.BooleanField: bool,
-    serializers.DateTimeField: str,  # handled above
+    serializers.DateTimeField: str,  # written by iso_timestamp, see _plan_entry
 }
