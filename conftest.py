@@ -1,16 +1,34 @@
+import contextlib
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
+
+from config.api.exceptions import CacheUnavailable
+from config.ops.dependencies import cache_breaker, storage_breaker
+from storage.health import forget_last_success
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache():
-    """Throttle counters and cached values must not leak from one test into the next."""
+def _isolated_state():
+    """Nothing leaks from one test into the next: cached values and throttle counters,
+    and per-process memory (circuit breakers, the storage probe's last success)."""
+    _forget_process_state()
     cache.clear()
     yield
-    cache.clear()
+    _forget_process_state()
+    # A test may leave the cache pointing at a Redis that is down on purpose.
+    with contextlib.suppress(CacheUnavailable):
+        cache.clear()
+
+
+def _forget_process_state() -> None:
+    cache_breaker.reset()
+    storage_breaker.reset()
+    forget_last_success()
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +98,18 @@ def superuser(django_user_model):
     return django_user_model.objects.create(
         email="root@example.com", is_staff=True, is_superuser=True
     )
+
+
+@pytest.fixture
+def throttle_rates(monkeypatch):
+    """``throttle_rates(login_account="2/min")`` sets rates for one test.
+
+    DRF copies ``DEFAULT_THROTTLE_RATES`` onto ``SimpleRateThrottle.THROTTLE_RATES`` at
+    import, so overriding the setting alone would not reach the throttles.
+    """
+
+    def override(**rates: str) -> None:
+        merged = {**SimpleRateThrottle.THROTTLE_RATES, **rates}
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", merged)
+
+    return override

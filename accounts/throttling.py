@@ -20,6 +20,8 @@ class _AccountScopedThrottle(throttling.ScopedRateThrottle, FixedWindowThrottle)
     """
 
     scope_suffix = ""
+    # Abuse protection must hold while Redis is down: count in this process instead.
+    when_cache_is_down = "count_locally"
 
     def get_rate(self) -> str:
         self.scope = f"{self.scope}_{self.scope_suffix}"

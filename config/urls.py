@@ -3,6 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+# A backing service down answers 503 wherever it happens, not Django's 500 page.
+handler500 = "config.api.error_pages.server_error"
+
 admin.site.site_header = "Keel administration"
 admin.site.site_title = "Keel admin"
 admin.site.index_title = "Users, roles and data"

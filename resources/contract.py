@@ -42,6 +42,9 @@ class OwnedResourceContract:
         {"owner": "not-a-uuid"},
         {"created_after": "yesterday"},
         {"created_before": "2026-13-45"},
+        # An offset PostgreSQL cannot store (it keeps up to 15:59): a 400, not a 500.
+        {"created_before": "2555-04-20T16:53:13+17:32"},
+        {"created_after": "0001-01-01T00:00:00+05:00"},
         {"ordering": "no_such_field"},
     ]
     extra_invalid_filters: ClassVar[list[dict[str, str]]] = []
@@ -218,6 +221,14 @@ class OwnedResourceContract:
 
         assert (body["count"], len(body["results"])) == (101, 100)
         assert body["next"] is not None
+
+    def test_contract_list_with_a_bad_page_size_is_400(self, auth_client, user):
+        self.make(user)
+        for page_size in ("abc", "0", "-1", "null", "1.5", ""):
+            body = assert_problem(
+                auth_client.get(self.url, {"page_size": page_size}), 400, "validation_error"
+            )
+            assert [error["attr"] for error in body["errors"]] == ["page_size"], page_size
 
     def test_contract_list_page_past_the_end_is_404(self, auth_client, user):
         self.make(user)

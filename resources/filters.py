@@ -2,7 +2,7 @@
 
 from django_filters import rest_framework as filters
 
-from config.api.filters import FilterSet
+from config.api.filters import FilterSet, IsoDateTimeFilter
 
 
 class OwnedResourceFilter(FilterSet):
@@ -13,5 +13,5 @@ class OwnedResourceFilter(FilterSet):
     """
 
     owner = filters.UUIDFilter(field_name="owner_id")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

@@ -12,6 +12,8 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 
+from config.ops.dependencies import storage_breaker
+
 
 def file_storage():
     return storages["default"]
@@ -55,6 +57,10 @@ class PrivateS3Storage(S3Storage):
     URL handed out is presigned. ``public_endpoint_url`` signs those URLs for the host
     clients reach (a CDN or a public name for MinIO/SeaweedFS), while the server talks
     to ``endpoint_url``: signature v4 covers the host, so it must be signed for that one.
+
+    Every call that reaches the bucket goes through ``storage_breaker``: a bucket that
+    is down or too slow raises ``StorageUnavailable`` (503), and after a few failures it
+    is not called for a few seconds (``config.ops.dependencies``).
     """
 
     default_acl = None
@@ -68,6 +74,24 @@ class PrivateS3Storage(S3Storage):
     @property
     def client(self):
         return self.connection.meta.client
+
+    def _save(self, name, content):
+        return storage_breaker.call(super()._save, name, content)
+
+    def _open(self, name, mode="rb"):
+        return storage_breaker.call(super()._open, name, mode)
+
+    def delete(self, name):
+        return storage_breaker.call(super().delete, name)
+
+    def exists(self, name):
+        return storage_breaker.call(super().exists, name)
+
+    def size(self, name):
+        return storage_breaker.call(super().size, name)
+
+    def get_modified_time(self, name):
+        return storage_breaker.call(super().get_modified_time, name)
 
     @property
     def signing_client(self):
@@ -114,7 +138,7 @@ class PrivateS3Storage(S3Storage):
     def object_metadata(self, name: str) -> dict[str, Any] | None:
         """Size and content type of an object, or None if there is none."""
         try:
-            head = self.client.head_object(Bucket=self.bucket_name, Key=name)
+            head = storage_breaker.call(self.client.head_object, Bucket=self.bucket_name, Key=name)
         except ClientError as error:
             if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
                 return None
@@ -122,10 +146,13 @@ class PrivateS3Storage(S3Storage):
         return {"size": head["ContentLength"], "content_type": head.get("ContentType", "")}
 
     def read_start(self, name: str, length: int) -> bytes:
-        response = self.client.get_object(
-            Bucket=self.bucket_name, Key=name, Range=f"bytes=0-{length - 1}"
-        )
-        return response["Body"].read()
+        def read() -> bytes:
+            response = self.client.get_object(
+                Bucket=self.bucket_name, Key=name, Range=f"bytes=0-{length - 1}"
+            )
+            return response["Body"].read()
+
+        return storage_breaker.call(read)
 
     def list_keys(self, prefix: str = ""):
         paginator = self.client.get_paginator("list_objects_v2")

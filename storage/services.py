@@ -12,11 +12,13 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from config.api.exceptions import ApplicationError
 from resources.services import resource_delete, resource_for_write
+from storage import tasks
 from storage.backends import file_storage, supports_presigned_urls
 from storage.content_types import SNIFF_BYTES, detect_content_type
 from storage.exceptions import (
@@ -146,7 +148,7 @@ def file_delete(*, stored_file: StoredFile, if_match: Collection[str] = ()) -> N
     stored_file = resource_for_write(stored_file, if_match=if_match)
     key = stored_file.object_key
     resource_delete(instance=stored_file)
-    transaction.on_commit(lambda: _delete_objects([key]))
+    _delete_objects_after_commit([key])
 
 
 @transaction.atomic
@@ -155,8 +157,18 @@ def files_delete_for_owner(*, owner: User) -> int:
     files = StoredFile.objects.filter(owner=owner)
     keys = list(files.values_list("object_key", flat=True))
     files.delete()
-    transaction.on_commit(lambda: _delete_objects(keys))
+    _delete_objects_after_commit(keys)
     return len(keys)
+
+
+def _delete_objects_after_commit(keys: list[str]) -> None:
+    """Once the rows' deletion has committed, delete their objects in a retried task.
+
+    After the commit the rows are gone for good, so the request must not fail because
+    the bucket is down: the task retries with backoff (``TASK_MAX_ATTEMPTS``).
+    """
+    if keys:
+        transaction.on_commit(lambda: tasks.objects_delete.enqueue(keys=keys))
 
 
 def _delete_objects(keys: list[str]) -> None:
@@ -248,7 +260,12 @@ def direct_upload_start(
 
 @transaction.atomic
 def direct_upload_complete(*, stored_file: StoredFile) -> StoredFile:
-    """Activate a pending upload once the bucket holds exactly what was declared."""
+    """Activate a pending upload once the bucket holds exactly what was declared.
+
+    The pending row is locked first: of concurrent completions one activates the file
+    and the others find it no longer pending (404).
+    """
+    stored_file = _lock_pending(stored_file)
     storage = file_storage()
     metadata = storage.object_metadata(stored_file.object_key)
     if metadata is None:
@@ -267,6 +284,17 @@ def direct_upload_complete(*, stored_file: StoredFile) -> StoredFile:
     return stored_file
 
 
+def _lock_pending(stored_file: StoredFile) -> StoredFile:
+    pending = (
+        StoredFile.objects.select_for_update()
+        .filter(pk=stored_file.pk, status=StoredFile.Status.PENDING)
+        .first()
+    )
+    if pending is None:
+        raise Http404
+    return pending
+
+
 @transaction.atomic
 def pending_uploads_cleanup(*, older_than: timedelta | None = None) -> int:
     """Delete pending uploads never completed (default: older than a day), rows and objects."""
@@ -280,7 +308,7 @@ def pending_uploads_cleanup(*, older_than: timedelta | None = None) -> int:
     )
     keys = list(stale.values_list("object_key", flat=True))
     stale.delete()
-    transaction.on_commit(lambda: _delete_objects(keys))
+    _delete_objects_after_commit(keys)
     return len(keys)
 
 

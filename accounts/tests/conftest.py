@@ -1,6 +1,5 @@
 import pytest
 from django.contrib.auth.models import Permission
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
 from config.settings import base
@@ -20,18 +19,3 @@ def user_manager(db) -> User:
         Permission.objects.get(content_type__app_label="accounts", codename="change_user")
     )
     return manager
-
-
-@pytest.fixture
-def throttle_rates(monkeypatch):
-    """``throttle_rates(login_account="2/min")`` sets rates for one test.
-
-    DRF copies ``DEFAULT_THROTTLE_RATES`` onto ``SimpleRateThrottle.THROTTLE_RATES`` at
-    import, so overriding the setting alone would not reach the throttles.
-    """
-
-    def override(**rates: str) -> None:
-        merged = {**SimpleRateThrottle.THROTTLE_RATES, **rates}
-        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", merged)
-
-    return override

@@ -1,11 +1,36 @@
-"""Under ``/api/``, Django's HTML error pages become problem documents."""
+"""Django's own error pages: problem documents under ``/api/``, 503 for a dependency down."""
 
+import sys
 from collections.abc import Callable
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse
+from django.views import defaults
 
 from config.api.errors import PROBLEM_CONTENT_TYPE, problem_json_response
+from config.ops.dependencies import as_dependency_error, report_unavailable
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's ``handler500``: a backing service down is its 503, anything else a 500.
+
+    DRF's exception handler maps errors raised in API views; this catches the rest (the
+    admin, middleware, plain Django views). Django calls it while handling the
+    exception, so ``sys.exc_info()`` holds it.
+    """
+    error = sys.exc_info()[1]
+    unavailable = as_dependency_error(error) if error is not None else None
+    if unavailable is None:
+        return defaults.server_error(request)
+    report_unavailable(unavailable, error)
+    if request.path.startswith("/api/"):
+        response = problem_json_response(
+            status=503, code=unavailable.code, detail=unavailable.detail
+        )
+    else:
+        response = HttpResponse(f"{unavailable.detail}\n", status=503, content_type="text/plain")
+    response["Retry-After"] = str(unavailable.retry_after)
+    return response
 
 
 class ApiProblemMiddleware:

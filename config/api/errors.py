@@ -3,7 +3,9 @@
 Services raise Django's ``ValidationError``/``PermissionDenied``/``Http404`` or a
 ``config.api.exceptions.ApplicationError`` subclass; DRF raises its own exceptions.
 ``exception_handler`` turns all of them into ``application/problem+json`` with the
-members DESIGN.md lists. Anything else is a bug: it propagates, Django logs it, and
+members DESIGN.md lists. A backing service down or too slow (the database's, Redis's or
+the bucket's client errors, see ``config.ops.dependencies``) is a 503 with
+``Retry-After``. Anything else is a bug: it propagates, Django logs it, and
 ``ApiProblemMiddleware`` answers a generic 500 problem.
 """
 
@@ -22,6 +24,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from config.api.exceptions import ApplicationError, PayloadTooLarge
+from config.ops.dependencies import as_dependency_error, report_unavailable
 from config.ops.logging import current_request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -62,6 +65,8 @@ def exception_handler(exc: Exception, context: dict) -> JsonResponse | None:
     response = JsonResponse(problem, status=problem["status"], content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(math.ceil(exc.wait))
+    if unavailable := as_dependency_error(exc):
+        response["Retry-After"] = str(unavailable.retry_after)
     # A 401 must say how to authenticate (RFC 9110); DRF's views set ``auth_header``.
     if response.status_code == 401:
         response["WWW-Authenticate"] = getattr(exc, "auth_header", None) or 'Bearer realm="api"'
@@ -90,6 +95,9 @@ def _problem_from_exception(exc: Exception) -> dict[str, Any] | None:
 
 def _as_api_error(exc: Exception) -> Exception:
     """Django's own exceptions, translated to the DRF or application error they mean."""
+    if unavailable := as_dependency_error(exc):
+        report_unavailable(unavailable, exc)
+        return unavailable
     if isinstance(exc, django_exceptions.ValidationError):
         return drf_exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, Http404):

@@ -36,3 +36,38 @@ class PreconditionFailed(ApplicationError):
     status_code = 412
     code = "precondition_failed"
     default_detail = "The resource has changed since you read it (If-Match did not match)."
+
+
+class DependencyUnavailable(ApplicationError):
+    """A backing service is down, refusing or too slow: a 503 that says when to retry.
+
+    Never a bug: the request may well succeed a few seconds later. ``config.ops.dependencies``
+    turns the clients' own connection and timeout errors into these.
+    """
+
+    status_code = 503
+    code = "service_unavailable"
+    default_detail = "A service this request needs is unavailable; try again shortly."
+    dependency = "service"
+    retry_after = 5
+
+
+class DatabaseUnavailable(DependencyUnavailable):
+    code = "database_unavailable"
+    default_detail = "The database is unavailable or too slow; try again shortly."
+    dependency = "database"
+    retry_after = 2
+
+
+class CacheUnavailable(DependencyUnavailable):
+    code = "cache_unavailable"
+    default_detail = "The cache is unavailable; try again shortly."
+    dependency = "cache"
+    retry_after = 5
+
+
+class StorageUnavailable(DependencyUnavailable):
+    code = "storage_unavailable"
+    default_detail = "File storage is unavailable or too slow; try again shortly."
+    dependency = "storage"
+    retry_after = 10

@@ -1,8 +1,11 @@
 """django-filter pieces every app's FilterSet uses: unknown values are errors, not ignored."""
 
+from datetime import UTC, datetime, timedelta
+
 from django import forms
 from django.db import models
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
@@ -30,12 +33,43 @@ class BooleanFilter(filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
+# PostgreSQL keeps UTC offsets up to 15:59; Python accepts up to 23:59.
+_LARGEST_OFFSET = timedelta(hours=15, minutes=59, seconds=59)
+
+
+class StoredIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment the database can compare: a bounded offset, within year 1-9999."""
+
+    def to_python(self, value) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        offset = moment.utcoffset()
+        try:
+            if offset is not None and abs(offset) > _LARGEST_OFFSET:
+                raise OverflowError
+            moment.astimezone(UTC)
+        except OverflowError as error:
+            raise forms.ValidationError(
+                "Enter a date and time with a UTC offset between -15:59 and +15:59.",
+                code="invalid",
+            ) from error
+        return moment
+
+
+class IsoDateTimeFilter(filters.IsoDateTimeFilter):
+    """``?created_after=2026-01-01T00:00:00Z``; a moment the database cannot store is a 400."""
+
+    field_class = StoredIsoDateTimeField
+
+
 class FilterSet(filters.FilterSet):
     """Base FilterSet: boolean model fields get the strict filter automatically."""
 
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": BooleanFilter},
+        models.DateTimeField: {"filter_class": IsoDateTimeFilter},
     }
 
 

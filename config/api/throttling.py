@@ -7,16 +7,40 @@ O(1) and atomic on Redis. The price is that a client can spend two windows' wort
 the seconds around a window boundary, which is fine for abuse protection.
 """
 
+import logging
 import time
 
 from django.core.cache import cache as default_cache
+from django.core.cache.backends.locmem import LocMemCache
+from prometheus_client import Counter
 from rest_framework import throttling
+
+from config.api.exceptions import CacheUnavailable
+
+logger = logging.getLogger("keel.throttling")
+
+THROTTLE_FALLBACKS = Counter(
+    "keel_throttle_fallbacks",
+    "Throttle decisions taken without the shared cache (Redis down): allowed, or counted "
+    "in this process only.",
+    ["scope", "fallback"],
+)
+
+# Counters of this process only, for the abuse-sensitive scopes while Redis is down.
+_local_counters = LocMemCache("keel-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
 
 class FixedWindowThrottle(throttling.SimpleRateThrottle):
-    """Base class: subclasses define ``get_cache_key`` (and ``scope``) as in DRF."""
+    """Base class: subclasses define ``get_cache_key`` (and ``scope``) as in DRF.
+
+    ``when_cache_is_down`` decides what happens while the shared cache (Redis) is down:
+    ``"allow"`` serves the request unthrottled (ordinary rate limits: a Redis outage must
+    not take the API down), ``"count_locally"`` keeps counting in this process (abuse
+    protection of the account endpoints keeps working, each process allowing the rate).
+    """
 
     cache = default_cache
+    when_cache_is_down = "allow"
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
@@ -32,13 +56,22 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
 
     def _count(self, key: str) -> int:
         try:
-            return self.cache.incr(key)
+            return self._count_in(self.cache, key)
+        except CacheUnavailable:
+            THROTTLE_FALLBACKS.labels(self.scope or "", self.when_cache_is_down).inc()
+            if self.when_cache_is_down == "count_locally":
+                return self._count_in(_local_counters, key)
+            return 0
+
+    def _count_in(self, cache, key: str) -> int:
+        try:
+            return cache.incr(key)
         except ValueError:
             # First request of the window. add() is atomic: if another process won the
             # race, count this request on top of its counter instead.
-            if self.cache.add(key, 1, timeout=self.duration + 1):
+            if cache.add(key, 1, timeout=self.duration + 1):
                 return 1
-            return self.cache.incr(key)
+            return cache.incr(key)
 
     def wait(self) -> float:
         return max(self.window_ends_at - self.now, 1.0)

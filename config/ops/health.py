@@ -33,16 +33,20 @@ def check_cache() -> None:
     cache.delete(key)
 
 
-# Each check returns nothing on success and raises on failure. An app adds its own
-# with ``add_ready_check`` in its ``AppConfig.ready()`` (storage adds the bucket).
-READY_CHECKS: dict[str, Callable[[], None]] = {
-    "database": check_database,
-    "cache": check_cache,
+# Each check returns nothing on success and raises on failure. A critical one failing
+# makes this instance useless (its database): readiness answers 503 and the load
+# balancer takes the instance out. The others check services every instance shares
+# (Redis, the bucket): failing, they make readiness "degraded" but still 200, so one
+# Redis outage does not pull every instance out of the load balancer at once. An app
+# adds its own with ``add_ready_check`` in its ``AppConfig.ready()``.
+READY_CHECKS: dict[str, tuple[Callable[[], None], bool]] = {
+    "database": (check_database, True),
+    "cache": (check_cache, False),
 }
 
 
-def add_ready_check(name: str, check: Callable[[], None]) -> None:
-    READY_CHECKS[name] = check
+def add_ready_check(name: str, check: Callable[[], None], *, critical: bool = False) -> None:
+    READY_CHECKS[name] = (check, critical)
 
 
 @require_GET
@@ -54,11 +58,17 @@ def live(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 def ready(request: HttpRequest) -> JsonResponse:
-    checks = {name: _run_check(name, check) for name, check in READY_CHECKS.items()}
-    healthy = all(check["status"] == "ok" for check in checks.values())
+    checks = {
+        name: {**_run_check(name, check), "critical": critical}
+        for name, (check, critical) in READY_CHECKS.items()
+    }
+    failed = [check for check in checks.values() if check["status"] != "ok"]
+    if any(check["critical"] for check in failed):
+        status = "unavailable"
+    else:
+        status = "degraded" if failed else "ok"
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
-        status=200 if healthy else 503,
+        {"status": status, "checks": checks}, status=503 if status == "unavailable" else 200
     )
 
 

@@ -46,6 +46,23 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class SkipDependencyErrors(logging.Filter):
+    """Drop Django's traceback for a request that met a dependency down.
+
+    ``config.ops.dependencies.report_unavailable`` already logged one warning line for
+    it; a traceback per request would bury the logs during an outage.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from config.ops.dependencies import as_dependency_error
+
+        # Keel answers 503 only for a dependency down (config.api.errors).
+        if getattr(record, "status_code", None) == 503:
+            return False
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or as_dependency_error(error) is None
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: what log shippers and ``jq`` expect in production."""
 

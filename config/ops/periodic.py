@@ -9,6 +9,8 @@ PERIODIC_JOBS: dict[str, list[str]] = {
     "flush expired tokens": ["flushexpiredtokens"],
     # Direct uploads started but never completed.
     "clean up pending uploads": ["storage_cleanup_pending"],
+    # Tasks a dead worker left RUNNING, queued again.
+    "reclaim stale tasks": ["reclaim_stale_tasks"],
     # Objects without rows and rows without objects, reported for a person to act on.
     "reconcile storage": ["storage_reconcile"],
 }

@@ -5,8 +5,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from prometheus_client import Counter
 
 logger = logging.getLogger("keel.tasks")
+
+TASKS_RECLAIMED = Counter(
+    "keel_tasks_reclaimed", "Tasks left running by a dead worker and queued again."
+)
 
 
 def task_retry_later(task, *, task_id: str, attempt: int, error: Exception, kwargs: dict) -> None:
@@ -26,3 +31,24 @@ def task_retry_later(task, *, task_id: str, attempt: int, error: Exception, kwar
     logger.warning(
         "task failed; retrying", extra={**log_extra, "retry_in_s": delay}, exc_info=error
     )
+
+
+def tasks_reclaim_stale(*, lease_seconds: int | None = None) -> int:
+    """Put tasks left RUNNING longer than the lease back in the queue; returns how many.
+
+    A worker that died mid-task (killed, its machine gone) never marks its task done.
+    Reclaimed tasks run again: delivery is at least once, so task functions are
+    idempotent (an email may, rarely, be sent twice; never lost).
+    """
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    lease = timedelta(seconds=lease_seconds or settings.TASK_LEASE_SECONDS)
+    stale = DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, started_at__lt=timezone.now() - lease
+    )
+    reclaimed = stale.update(status=TaskResultStatus.READY, started_at=None)
+    if reclaimed:
+        TASKS_RECLAIMED.inc(reclaimed)
+        logger.warning("reclaimed tasks left running by a dead worker", extra={"count": reclaimed})
+    return reclaimed

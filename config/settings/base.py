@@ -10,12 +10,13 @@ to start unless the secrets and hosts are set (see ``config/settings/env.py``). 
 from datetime import timedelta
 from pathlib import Path
 
+from corsheaders.defaults import default_headers
+
 from config.settings.env import (
     build_cache,
     build_database,
     build_file_storage,
     env,
-    init_sentry,
     instrument_for_metrics,
     require_production_secret,
     require_production_value,
@@ -54,9 +55,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_tasks_db: its db_worker command is replaced by config's.
+    "config",
     "django_tasks",
     "django_tasks_db",
-    "config",
     "accounts",
     "resources",
     "items",
@@ -108,7 +110,9 @@ DATABASES = {
         env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env.int("DB_CONN_MAX_AGE", default=60),
         connect_timeout=env.int("DB_CONNECT_TIMEOUT", default=5),
-        statement_timeout_ms=env.int("DB_STATEMENT_TIMEOUT_MS", default=30_000),
+        # The timeout chain (README "When things fail"): every upstream gives up well
+        # before gunicorn kills the worker (GUNICORN_TIMEOUT, 30 s).
+        statement_timeout_ms=env.int("DB_STATEMENT_TIMEOUT_MS", default=10_000),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -118,7 +122,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {
     "default": build_cache(
         env.str("REDIS_URL", default="") or env.str("CACHE_URL", default=""),
-        socket_timeout=env.float("CACHE_SOCKET_TIMEOUT", default=1.0),
+        # A hung Redis costs a quarter second, then the circuit breaker skips it.
+        socket_timeout=env.float("CACHE_SOCKET_TIMEOUT", default=0.25),
         key_prefix=env.str("CACHE_KEY_PREFIX", default="keel"),
     )
 }
@@ -179,6 +184,8 @@ STORAGES = {
         secret_access_key=env.str("S3_SECRET_ACCESS_KEY", default=""),
         addressing_style=env.str("S3_ADDRESSING_STYLE", default="auto"),
         checksums_when_required=env.bool("S3_CHECKSUMS_WHEN_REQUIRED", default=False),
+        connect_timeout=env.float("S3_CONNECT_TIMEOUT", default=2.0),
+        read_timeout=env.float("S3_READ_TIMEOUT", default=5.0),
     ),
     "staticfiles": {
         "BACKEND": (
@@ -219,6 +226,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 # --- Email ----------------------------------------------------------------------------
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Mail is sent by the task worker, never in a request; bounded all the same.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Keel <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
@@ -240,6 +249,9 @@ TASKS = {
 # many seconds, doubling each time, up to TASK_MAX_ATTEMPTS tries in all.
 TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=5)
 TASK_RETRY_BASE_SECONDS = env.int("TASK_RETRY_BASE_SECONDS", default=30)
+# A task RUNNING longer than this was left by a dead worker: it is queued again
+# (``manage.py reclaim_stale_tasks``, run by the workers and the periodic jobs).
+TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=600)
 
 # --- REST framework -------------------------------------------------------------------
 
@@ -277,6 +289,7 @@ REST_FRAMEWORK = {
     # from the right of X-Forwarded-For, never taken whole from the header.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "config.api.metadata.SimpleMetadata",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -332,6 +345,8 @@ PROBLEM_TYPE_BASE_URL = env.str("PROBLEM_TYPE_BASE_URL", default="urn:keel:probl
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "ETag", "Location", "Retry-After"]
+# Conditional requests and request ids from browser front ends, beside the defaults.
+CORS_ALLOW_HEADERS = (*default_headers, "if-match", "if-none-match", "x-request-id")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Security (on whenever DEBUG is off) ----------------------------------------------
@@ -366,6 +381,8 @@ if METRICS_ENABLED:
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
+    from config.ops.sentry import init_sentry
+
     init_sentry(
         dsn=SENTRY_DSN,
         environment=env.str("SENTRY_ENVIRONMENT", default="production"),
@@ -380,7 +397,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "config.ops.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "config.ops.logging.RequestContextFilter"},
+        "skip_dependency_errors": {"()": "config.ops.logging.SkipDependencyErrors"},
+    },
     "formatters": {
         "json": {"()": "config.ops.logging.JsonFormatter"},
         "console": {"()": "config.ops.logging.ConsoleFormatter"},
@@ -395,7 +415,11 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         # Our own access log replaces Django's; 5xx tracebacks still come from here.
-        "django.request": {"level": "ERROR", "propagate": True},
+        "django.request": {
+            "level": "ERROR",
+            "propagate": True,
+            "filters": ["skip_dependency_errors"],
+        },
         "django.server": {"level": "ERROR", "propagate": True},
     },
 }

@@ -108,6 +108,8 @@ def s3_storage_options(
     secret_access_key: str,
     addressing_style: str,
     checksums_when_required: bool,
+    connect_timeout: float = 2.0,
+    read_timeout: float = 5.0,
 ) -> dict[str, Any]:
     from botocore.config import Config
 
@@ -129,9 +131,10 @@ def s3_storage_options(
             response_checksum_validation=(
                 "when_required" if checksums_when_required else "when_supported"
             ),
-            connect_timeout=5,
-            read_timeout=30,
-            retries={"max_attempts": 3, "mode": "standard"},
+            # Well below the gunicorn worker timeout: two tries of connect + read at most.
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"max_attempts": 2, "mode": "standard"},
         ),
     }
 
@@ -154,18 +157,3 @@ def instrument_for_metrics(databases: dict, caches: dict) -> None:
         database["ENGINE"] = _INSTRUMENTED_ENGINES.get(database["ENGINE"], database["ENGINE"])
     for cache in caches.values():
         cache["BACKEND"] = _INSTRUMENTED_CACHES.get(cache["BACKEND"], cache["BACKEND"])
-
-
-def init_sentry(*, dsn: str, environment: str, release: str, traces_sample_rate: float) -> None:
-    import sentry_sdk
-    from sentry_sdk.integrations.django import DjangoIntegration
-
-    sentry_sdk.init(
-        dsn=dsn,
-        environment=environment,
-        release=release or None,
-        traces_sample_rate=traces_sample_rate,
-        integrations=[DjangoIntegration()],
-        # No emails, IPs, cookies or bodies leave for Sentry.
-        send_default_pii=False,
-    )

@@ -28,6 +28,7 @@ def _settings_variables() -> set[str]:
 def test_compose_has_the_whole_stack(compose):
     assert set(compose["services"]) >= {
         "web",
+        "proxy",
         "worker",
         "scheduler",
         "db",
@@ -40,8 +41,38 @@ def test_compose_has_the_whole_stack(compose):
 def test_compose_web_runs_gunicorn_with_the_config_file(compose):
     web = compose["services"]["web"]
     assert web["command"] == ["gunicorn", "--config", "config/gunicorn.py"]
-    assert web["ports"] == ["8000:8000"]
     assert web["environment"]["MIGRATE_ON_START"] == "true"
+
+
+def test_compose_serves_web_only_through_the_buffering_proxy(compose):
+    web, proxy = compose["services"]["web"], compose["services"]["proxy"]
+    assert "ports" not in web
+    assert proxy["ports"] == ["8000:8080"]
+    assert proxy["volumes"] == ["./deploy/nginx/keel.conf:/etc/nginx/conf.d/default.conf:ro"]
+    assert web["environment"]["NUM_PROXIES"] == "1"
+
+
+def test_compose_restarts_every_long_running_service(compose):
+    assert {
+        name: service.get("restart")
+        for name, service in compose["services"].items()
+        if service.get("restart") != "unless-stopped"
+    } == {}
+
+
+def test_nginx_config_buffers_bodies_and_bounds_what_clients_may_take():
+    config = (BASE_DIR / "deploy/nginx/keel.conf").read_text()
+    for directive in (
+        "proxy_request_buffering on;",
+        "client_body_timeout 10s;",
+        "client_header_timeout 10s;",
+        "client_max_body_size 26m;",
+        "proxy_read_timeout 35s;",
+        "X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "X-Forwarded-Proto $scheme;",
+        "default_type application/problem+json;",
+    ):
+        assert directive in config, directive
 
 
 def test_compose_worker_and_scheduler_run_the_task_worker_and_periodic_jobs(compose):

@@ -39,6 +39,18 @@ def test_cors_preflight_from_an_allowed_origin_is_answered(client, cors):
     assert "authorization" in response["Access-Control-Allow-Headers"]
 
 
+def test_cors_preflight_allows_conditional_request_and_request_id_headers(client, cors):
+    response = client.options(
+        "/api/v1/items/00000000-0000-4000-8000-000000000000/",
+        HTTP_ORIGIN=ORIGIN,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="PATCH",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="if-match, if-none-match, x-request-id",
+    )
+    assert response.status_code == 200
+    allowed = {header.strip() for header in response["Access-Control-Allow-Headers"].split(",")}
+    assert {"if-match", "if-none-match", "x-request-id"} <= allowed
+
+
 def test_cors_response_exposes_the_request_id_and_etag(client, cors):
     response = client.get("/api/v1/items/", HTTP_ORIGIN=ORIGIN)
     assert response.status_code == 401

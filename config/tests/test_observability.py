@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,43 @@ def test_sentry_receives_crashes_tagged_with_the_request_id(api_client, settings
     assert events
     assert events[0]["tags"]["request_id"] == response["X-Request-ID"]
     assert "user" not in events[0] or "email" not in events[0].get("user", {})
+
+
+def test_sentry_events_carry_no_body_cookie_credential_or_query(api_client, settings):
+    from config.ops.sentry import init_sentry
+
+    init_sentry(
+        dsn="https://public@sentry.invalid/1", environment="test", release="", traces_sample_rate=0
+    )
+    transport = CapturingTransport()
+    sentry_sdk.get_client().transport = transport
+    settings.SENTRY_DSN = "https://public@sentry.invalid/1"
+    try:
+        response = api_client.post(
+            "/api/test/plain-crash?email=ann%40example.com",
+            '{"email": "ann@example.com", "password": "hunter2 hunter2"}',
+            content_type="application/json",
+            HTTP_AUTHORIZATION="Bearer secret-token",
+            HTTP_COOKIE="sessionid=secret-session",
+        )
+        sentry_sdk.flush()
+    finally:
+        sentry_sdk.init(dsn=None)
+    assert response.status_code == 500
+    events = [
+        item.payload.json
+        for env in transport.envelopes
+        for item in env.items
+        if item.type == "event"
+    ]
+    assert len(events) == 1
+    sent = json.dumps(events[0])
+    for personal in (
+        "ann@example.com",
+        "ann%40example.com",
+        "hunter2",
+        "secret-token",
+        "secret-session",
+    ):
+        assert personal not in sent
+    assert events[0]["tags"]["request_id"] == response["X-Request-ID"]

@@ -1,6 +1,7 @@
 """Views that raise each kind of error, to test the problem-details contract end to end."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import Http404
 from django.urls import include, path
 from rest_framework import serializers
@@ -10,6 +11,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from config.api.exceptions import ApplicationError
+from config.urls import handler500  # noqa: F401  (the project's 500 handler applies here too)
 from config.urls import urlpatterns as project_urlpatterns
 
 
@@ -79,6 +81,11 @@ def crash(request):
     raise RuntimeError("boom: secret internals")
 
 
+def database_down(request):
+    # A plain Django view (no DRF): Django's handler500 must still answer the 503.
+    raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+
 errors = [
     path("application", raising(QuotaExceeded())),
     path(
@@ -90,6 +97,7 @@ errors = [
     path("django-404", raising(Http404())),
     path("drf-crash", raising(RuntimeError("boom: secret internals"))),
     path("plain-crash", crash),
+    path("plain-database-down", database_down),
     path("echo", EchoView.as_view()),
     path("throttled", ThrottledView.as_view()),
     path("protected", ProtectedView.as_view()),
