@@ -1,6 +1,6 @@
 from dataclasses import asdict
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -13,6 +13,13 @@ from accounts.permissions import UserManagementPermission
 from accounts.throttling import ACCOUNT_THROTTLES
 
 ACCEPTED_DETAIL = "If an account matches, an email is on its way."
+# Public endpoints that still answer 401: the credential in the body is wrong.
+WRONG_CREDENTIALS = OpenApiResponse(
+    description="No active account matches (`invalid_credentials`)."
+)
+DEAD_TOKEN = OpenApiResponse(
+    description="The refresh token is invalid, expired or revoked (`token_not_valid`)."
+)
 
 
 class _PublicAuthView(generics.GenericAPIView):
@@ -47,7 +54,7 @@ class LoginView(_ThrottledAuthView):
     serializer_class = serializers.LoginSerializer
     throttle_scope = "login"
 
-    @extend_schema(responses={200: serializers.TokenPairSerializer})
+    @extend_schema(responses={200: serializers.TokenPairSerializer, 401: WRONG_CREDENTIALS})
     def post(self, request):
         return Response(asdict(services.user_login(**self.validated(request))))
 
@@ -55,7 +62,7 @@ class LoginView(_ThrottledAuthView):
 class TokenRefreshView(_PublicAuthView):
     serializer_class = serializers.RefreshTokenSerializer
 
-    @extend_schema(responses={200: serializers.TokenPairSerializer})
+    @extend_schema(responses={200: serializers.TokenPairSerializer, 401: DEAD_TOKEN})
     def post(self, request):
         raw_token = self.validated(request)["refresh"]
         return Response(asdict(services.refresh_token_rotate(raw_token=raw_token)))
@@ -64,7 +71,7 @@ class TokenRefreshView(_PublicAuthView):
 class LogoutView(_PublicAuthView):
     serializer_class = serializers.RefreshTokenSerializer
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, 401: DEAD_TOKEN})
     def post(self, request):
         services.refresh_token_revoke(raw_token=self.validated(request)["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)

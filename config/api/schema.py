@@ -40,12 +40,15 @@ _ALWAYS = {
     "406": "The `Accept` header asks for something other than JSON.",
     "429": "Throttled; see `Retry-After`.",
     "500": "Unexpected server error (`internal_error`).",
+    "503": "A backing service is down or too slow (`database_unavailable`, "
+    "`cache_unavailable`, `storage_unavailable`); see `Retry-After`.",
 }
 _AUTHENTICATED = {
     "401": "Missing, expired or invalid credentials.",
     "403": "Authenticated, but not allowed to do this.",
 }
 _WITH_PATH_PARAMETERS = {"404": "No such resource, or not yours."}
+_PAGINATED = {"404": "The page is past the end of the list (`not_found`)."}
 _WITH_IF_MATCH = {"412": "`If-Match` did not match the current ETag (`precondition_failed`)."}
 _WITH_BODY = {
     "413": "The request body is too large.",
@@ -62,6 +65,10 @@ def add_problem_responses(result: dict, generator, request, public) -> dict:
             responses = operation.setdefault("responses", {})
             for status, description in _error_statuses(operation).items():
                 responses.setdefault(status, {"description": description, "content": problem})
+            # Errors a view documents itself (a public endpoint's 401) get the body too.
+            for status, response in responses.items():
+                if status >= "400" and "content" not in response:
+                    response["content"] = problem
     return result
 
 
@@ -71,6 +78,8 @@ def _error_statuses(operation: dict) -> dict[str, str]:
         statuses |= _AUTHENTICATED
     if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
         statuses |= _WITH_PATH_PARAMETERS
+    if any(parameter.get("name") == "page" for parameter in operation.get("parameters", [])):
+        statuses |= _PAGINATED
     if "requestBody" in operation:
         statuses |= _WITH_BODY
     if any(parameter.get("name") == "If-Match" for parameter in operation.get("parameters", [])):

@@ -41,3 +41,36 @@ def test_authenticated_operations_document_401_and_bodies_document_413_415():
     assert "401" not in open_view
     assert {"413", "415"} <= set(echo)
     assert "413" not in protected
+
+
+def schema_operations(api_client) -> dict[tuple[str, str], dict]:
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    return {
+        (path, method): operation
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def test_schema_documents_503_with_a_problem_body_on_every_operation(api_client):
+    operations = schema_operations(api_client)
+
+    missing = [key for key, operation in operations.items() if "503" not in operation["responses"]]
+
+    assert missing == []
+
+
+def test_schema_documents_404_for_a_page_past_the_end_of_every_list(api_client):
+    operations = schema_operations(api_client)
+
+    lists = [("/api/v1/items/", "get"), ("/api/v1/files/", "get"), ("/api/v1/users/", "get")]
+    for key in lists:
+        assert "404" in operations[key]["responses"], key
+
+
+def test_schema_documents_401_on_the_public_endpoints_that_answer_it(api_client):
+    operations = schema_operations(api_client)
+
+    for path in ("/api/v1/auth/login/", "/api/v1/auth/token/refresh/", "/api/v1/auth/logout/"):
+        response = operations[(path, "post")]["responses"]["401"]
+        assert response["content"]["application/problem+json"], path
