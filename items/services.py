@@ -9,20 +9,20 @@ from django.utils import timezone
 from accounts.models import User
 from items.models import Item
 from resources.services import (
+    resource_create,
     resource_delete,
     resource_for_write,
     resource_update,
-    resource_validate,
 )
 
 # What a client (or staff in the admin) may change; anything else in ``data`` is ignored.
 WRITABLE_FIELDS = frozenset({"title", "description", "is_completed"})
 
 
-@transaction.atomic
 def item_create(
     *, owner: User, title: str, description: str = "", is_completed: bool = False
 ) -> Item:
+    """One INSERT, atomic on its own (``resource_create``); a second write needs atomic."""
     item = Item(
         owner=owner,
         title=title.strip(),
@@ -30,9 +30,7 @@ def item_create(
         is_completed=is_completed,
         completed_at=timezone.now() if is_completed else None,
     )
-    resource_validate(item)
-    item.save(force_insert=True)
-    return item
+    return resource_create(item)
 
 
 @transaction.atomic

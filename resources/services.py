@@ -29,6 +29,21 @@ def resource_validate(instance: models.Model) -> None:
             constraint.validate(type(instance), instance)
 
 
+def resource_create(instance: Model) -> Model:
+    """Validate ``instance`` and INSERT it: one statement, so atomic on its own.
+
+    A service that only creates its row needs no ``transaction.atomic`` around this:
+    in autocommit the INSERT is its own transaction, and an atomic block would add
+    BEGIN and COMMIT round trips to the most frequent write (2 -> 4 statements per
+    create request, measured). A service that writes anything besides the row (another
+    row, an ``on_commit`` side effect) decorates itself with ``transaction.atomic`` as
+    usual, and this INSERT joins that transaction.
+    """
+    resource_validate(instance)
+    instance.save(force_insert=True)
+    return instance
+
+
 def resource_for_write(instance: Model, *, if_match: Collection[str] = ()) -> Model:
     """The row a conditional write applies to; 412 if it no longer matches ``if_match``.
 

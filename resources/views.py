@@ -48,9 +48,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def instance_response(self, instance, status_code: int = 200, **headers) -> Response:
         body = self.get_serializer(instance).data
-        return Response(
-            body, status=status_code, headers={"ETag": entity_tag(instance), **headers}
-        )
+        headers.setdefault("ETag", entity_tag(instance))
+        return Response(body, status=status_code, headers=headers)
 
 
 class ResourceCreateMixin:
@@ -72,7 +71,7 @@ class ResourceRetrieveMixin:
         # Weak comparison (RFC 9110 13.1.2): a proxy that compresses may send W/"<tag>".
         if "*" in tags or tag in {candidate.removeprefix("W/") for candidate in tags}:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-        return self.instance_response(instance)
+        return self.instance_response(instance, ETag=tag)
 
 
 class ResourceUpdateMixin:

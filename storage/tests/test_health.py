@@ -67,9 +67,7 @@ def test_ready_without_storage_caching_checks_the_backend_every_time(
     assert client.get(READY).json()["checks"]["storage"]["status"] == "error"
 
 
-def test_ready_storage_success_of_another_instance_does_not_count_here(
-    broken_storage, client
-):
+def test_ready_storage_success_of_another_instance_does_not_count_here(broken_storage, client):
     # The key an instance with working storage once shared through Redis: an instance
     # with a wrong secret must not report ready because another one is.
     cache.set("health:storage:ok", True)
