@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import math
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -208,7 +209,8 @@ def file_share_link_create(*, stored_file: StoredFile, expires_in: int) -> Share
         url = file_presigned_url(stored_file=stored_file, expires_in=expires_in)
         return ShareLink(expires_at=expires_at, url=url)
     token = signing.dumps(
-        {"id": str(stored_file.pk), "exp": int(expires_at.timestamp())}, salt=_SHARE_LINK_SALT
+        {"id": str(stored_file.pk), "exp": math.ceil(expires_at.timestamp())},
+        salt=_SHARE_LINK_SALT,
     )
     return ShareLink(expires_at=expires_at, token=token)
 

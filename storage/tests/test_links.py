@@ -208,3 +208,18 @@ def test_share_link_token_never_reaches_the_access_log(local_storage, auth_clien
     paths = [record.path for record in caplog.records if record.name == "keel.access"]
     assert "/api/v1/files/shared/[redacted]/" in paths
     assert not any(token in path for path in paths)
+
+
+def test_file_link_works_until_the_last_moment_of_its_stated_expiry(
+    local_storage, api_client, user, monkeypatch
+):
+    # Made at xx.999 s: a token rounding its expiry down expired 0.999 s early.
+    made_at = timezone.now().replace(microsecond=999_000)
+    stored_file = stored_file_make(user)
+    monkeypatch.setattr(timezone, "now", lambda: made_at)
+    link = services.file_share_link_create(stored_file=stored_file, expires_in=60)
+
+    monkeypatch.setattr(timezone, "now", lambda: link.expires_at)
+    response = api_client.get(f"{SHARED_URL}{link.token}/")
+
+    assert response.status_code == 200
