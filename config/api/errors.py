@@ -23,7 +23,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
-from config.api.exceptions import ApplicationError, PayloadTooLarge
+from config.api.exceptions import ApplicationError, DependencyUnavailable, PayloadTooLarge
 from config.ops.dependencies import as_dependency_error, report_unavailable
 from config.ops.logging import current_request_id
 
@@ -56,7 +56,8 @@ def problem_json_response(
 
 
 def exception_handler(exc: Exception, context: dict) -> JsonResponse | None:
-    problem = _problem_from_exception(exc)
+    api_error = _as_api_error(exc)
+    problem = _problem_from(api_error)
     if problem is None:
         return None
     set_rollback()
@@ -65,16 +66,15 @@ def exception_handler(exc: Exception, context: dict) -> JsonResponse | None:
     response = JsonResponse(problem, status=problem["status"], content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(math.ceil(exc.wait))
-    if unavailable := as_dependency_error(exc):
-        response["Retry-After"] = str(unavailable.retry_after)
+    if isinstance(api_error, DependencyUnavailable):
+        response["Retry-After"] = str(api_error.retry_after)
     # A 401 must say how to authenticate (RFC 9110); DRF's views set ``auth_header``.
     if response.status_code == 401:
         response["WWW-Authenticate"] = getattr(exc, "auth_header", None) or 'Bearer realm="api"'
     return response
 
 
-def _problem_from_exception(exc: Exception) -> dict[str, Any] | None:
-    exc = _as_api_error(exc)
+def _problem_from(exc: Exception) -> dict[str, Any] | None:
     if isinstance(exc, ApplicationError):
         return problem_body(
             status=exc.status_code, code=exc.code, detail=exc.detail, errors=exc.errors

@@ -64,9 +64,12 @@ def _is_bucket_refusal(error: BaseException) -> bool:
 
 def report_unavailable(unavailable: DependencyUnavailable, cause: BaseException) -> None:
     """Log, once per request, that it met a dependency down; count it unless a breaker did."""
-    if not isinstance(cause, DependencyUnavailable):
+    if isinstance(cause, DependencyUnavailable):
+        # Raised by a breaker, which counted it; the client's own error is its cause.
+        reason = cause.__cause__ or cause
+    else:
         DEPENDENCY_ERRORS.labels(unavailable.dependency).inc()
-    reason = cause.__cause__ or cause if isinstance(cause, DependencyUnavailable) else cause
+        reason = cause
     logger.warning(
         "%s unavailable: %s",
         unavailable.dependency,

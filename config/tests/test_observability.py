@@ -102,6 +102,14 @@ class CapturingTransport(Transport):
     def capture_envelope(self, envelope):
         self.envelopes.append(envelope)
 
+    def events(self) -> list[dict]:
+        return [
+            item.payload.json
+            for envelope in self.envelopes
+            for item in envelope.items
+            if item.type == "event"
+        ]
+
 
 def test_sentry_receives_crashes_tagged_with_the_request_id(api_client, settings):
     from sentry_sdk.integrations.django import DjangoIntegration
@@ -120,12 +128,7 @@ def test_sentry_receives_crashes_tagged_with_the_request_id(api_client, settings
     finally:
         sentry_sdk.init(dsn=None)
     assert response.status_code == 500
-    events = [
-        item.payload.json
-        for env in transport.envelopes
-        for item in env.items
-        if item.type == "event"
-    ]
+    events = transport.events()
     assert events
     assert events[0]["tags"]["request_id"] == response["X-Request-ID"]
     assert "user" not in events[0] or "email" not in events[0].get("user", {})
@@ -152,12 +155,7 @@ def test_sentry_events_carry_no_body_cookie_credential_or_query(api_client, sett
     finally:
         sentry_sdk.init(dsn=None)
     assert response.status_code == 500
-    events = [
-        item.payload.json
-        for env in transport.envelopes
-        for item in env.items
-        if item.type == "event"
-    ]
+    events = transport.events()
     assert len(events) == 1
     sent = json.dumps(events[0])
     for personal in (
