@@ -203,3 +203,28 @@ def test_db_worker_survives_a_database_error_and_carries_on(monkeypatch, databas
     worker.run()
 
     assert (len(runs), len(closed), pauses) == (2, 1, [1.0])
+
+
+def test_reclaim_stale_tasks_command_reports_what_it_queued_again(database_tasks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    result = send_templated_email.enqueue(
+        to="a@example.com", template="verify_email", variables={}
+    )
+    DBTaskResult.objects.filter(pk=result.id).update(
+        status=TaskResultStatus.RUNNING, started_at=timezone.now() - timedelta(hours=1)
+    )
+    out = StringIO()
+
+    call_command("reclaim_stale_tasks", "--lease", "60", stdout=out)
+
+    assert "Reclaimed 1 stale task(s)." in out.getvalue()
+    assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.READY
+
+
+def test_db_worker_command_is_the_reconnecting_one():
+    from django.core.management import get_commands
+
+    assert get_commands()["db_worker"] == "config"

@@ -194,3 +194,13 @@ def test_admin_delete_by_staff_with_view_permission_only_is_403(
 
     assert response.status_code == 403
     assert StoredFile.objects.get() == stored_file
+
+
+def test_admin_saving_the_read_only_change_page_changes_nothing(admin_client, user):
+    stored_file = stored_file_make(user)
+    before = StoredFile.objects.filter(pk=stored_file.pk).values().get()
+
+    response = admin_client.post(change_url(stored_file), {"_save": "Save"})
+
+    assert response.status_code == 302
+    assert StoredFile.objects.filter(pk=stored_file.pk).values().get() == before
