@@ -7,6 +7,8 @@ python .ci/e2e.py graceful-shutdown BASE_URL GUNICORN_PID
     SIGTERM while an upload is still arriving: it must complete, then gunicorn exits
 python .ci/e2e.py resource BASE_URL PATH
     a resource made by startresource (PATH: /api/v1/notes/) keeps the contract over HTTP
+python .ci/e2e.py member-token BASE_URL
+    registers a new member and prints an access token (for the fuzzer)
 """
 
 import email
@@ -236,7 +238,20 @@ def resource(base: str, path: str) -> None:
     check(status == 200 and path in schema["paths"], "the OpenAPI schema documents it")
 
 
+def member_token(base: str) -> None:
+    body = {"email": f"fuzz-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
+    status, _, _ = call("POST", f"{base}/api/v1/auth/register/", body)
+    if status == 201:
+        status, _, pair = call("POST", f"{base}/api/v1/auth/login/", body)
+    if status != 200:
+        sys.exit(f"could not register and log in a member: {status}")
+    print(pair["access"])
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "member-token":
+        member_token(sys.argv[2].rstrip("/"))
+        sys.exit(0)
     command, base_url, argument = sys.argv[1:4]
     if command == "flow":
         flow(base_url.rstrip("/"), Path(argument))

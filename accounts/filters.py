@@ -2,7 +2,7 @@ from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from accounts.models import User
-from config.api.filters import BooleanFilter, FilterSet
+from config.api.filters import BooleanFilter, FilterSet, SearchFilter
 
 
 class UserFilter(FilterSet):
@@ -10,7 +10,7 @@ class UserFilter(FilterSet):
         field_name="email_verified_at", lookup_expr="isnull", exclude=True
     )
     group = filters.CharFilter(field_name="groups__name")
-    search = filters.CharFilter(method="filter_search", max_length=200)
+    search = SearchFilter(method="filter_search", max_length=200)
     ordering = filters.OrderingFilter(fields=["email", "date_joined", "last_login"])
 
     class Meta:

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
+from config.api.serializers import InputSerializer
 
 # Passwords are length-checked here only to bound the work of hashing them; the real
 # rules are Django's password validators, applied in the services.
@@ -46,23 +47,23 @@ class UserAdminSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UserRegisterSerializer(serializers.Serializer):
+class UserRegisterSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
     password = PasswordField()
     first_name = serializers.CharField(max_length=150, required=False, default="")
     last_name = serializers.CharField(max_length=150, required=False, default="")
 
 
-class UserProfileUpdateSerializer(serializers.Serializer):
+class UserProfileUpdateSerializer(InputSerializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
 
 
-class UserDeleteSerializer(serializers.Serializer):
+class UserDeleteSerializer(InputSerializer):
     password = PasswordField()
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(InputSerializer):
     email = serializers.CharField(max_length=254)
     password = PasswordField()
 
@@ -72,26 +73,26 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField(read_only=True)
 
 
-class RefreshTokenSerializer(serializers.Serializer):
+class RefreshTokenSerializer(InputSerializer):
     refresh = serializers.CharField(max_length=4096)
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(InputSerializer):
     current_password = PasswordField()
     new_password = PasswordField()
 
 
-class EmailSerializer(serializers.Serializer):
+class EmailSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
 
 
-class PasswordResetConfirmSerializer(serializers.Serializer):
+class PasswordResetConfirmSerializer(InputSerializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=256)
     new_password = PasswordField()
 
 
-class EmailVerifySerializer(serializers.Serializer):
+class EmailVerifySerializer(InputSerializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=512)
 

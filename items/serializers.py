@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.api.serializers import InputSerializer
 from items.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Item
 from resources.serializers import OwnedResourceSerializer
 
@@ -22,7 +23,7 @@ class ItemSerializer(OwnedResourceSerializer):
         read_only_fields = fields
 
 
-class ItemWriteSerializer(serializers.Serializer):
+class ItemWriteSerializer(InputSerializer):
     """Input of create, PUT and PATCH; server-owned fields are simply not accepted."""
 
     title = serializers.CharField(max_length=TITLE_MAX_LENGTH)

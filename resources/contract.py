@@ -18,6 +18,7 @@ where the resource differs: files are uploaded, not posted as JSON.
 """
 
 import uuid
+from datetime import timedelta, timezone
 from typing import Any, ClassVar
 
 import pytest
@@ -42,9 +43,11 @@ class OwnedResourceContract:
         {"owner": "not-a-uuid"},
         {"created_after": "yesterday"},
         {"created_before": "2026-13-45"},
-        # An offset PostgreSQL cannot store (it keeps up to 15:59): a 400, not a 500.
-        {"created_before": "2555-04-20T16:53:13+17:32"},
+        # Before year 1 in UTC.
         {"created_after": "0001-01-01T00:00:00+05:00"},
+        # Given, but empty: the client meant to send something.
+        {"owner": ""},
+        {"created_after": ""},
         {"ordering": "no_such_field"},
     ]
     extra_invalid_filters: ClassVar[list[dict[str, str]]] = []
@@ -240,6 +243,19 @@ class OwnedResourceContract:
         for params in self.invalid_filters + self.extra_invalid_filters:
             body = assert_problem(auth_client.get(self.url, params), 400, "validation_error")
             assert [error["attr"] for error in body["errors"]] == list(params), params
+
+    def test_contract_list_compares_moments_of_any_utc_offset_in_utc(self, auth_client, user):
+        obj = self.make(user)
+        # Offsets beyond PostgreSQL's 15:59 are valid ISO 8601: the same instant in UTC.
+        just_after = (obj.created_at + timedelta(seconds=1)).astimezone(
+            timezone(timedelta(hours=17, minutes=32))
+        )
+
+        response = auth_client.get(self.url, {"created_before": just_after.isoformat()})
+        assert response.status_code == 200
+        assert [row["id"] for row in response.json()["results"]] == [str(obj.pk)]
+        response = auth_client.get(self.url, {"created_after": just_after.isoformat()})
+        assert response.json()["results"] == []
 
     @pytest.mark.parametrize("role", ["member", "staff"])
     def test_contract_list_queries_do_not_grow_with_the_page(

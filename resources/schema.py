@@ -1,8 +1,9 @@
 """OpenAPI for owned-resource viewsets: input serializers and conditional-request headers."""
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from config.api.schema import AutoSchema
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -16,6 +17,7 @@ IF_NONE_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="ETag from a previous read; answers 304 if the object has not changed.",
 )
+NOT_MODIFIED = OpenApiResponse(description="`If-None-Match` holds the current ETag; no body.")
 _INPUT_ACTIONS = {"create", "update", "partial_update"}
 _CONDITIONAL_WRITES = {"update", "partial_update", "destroy"}
 
@@ -27,6 +29,11 @@ class ResourceSchema(AutoSchema):
         if getattr(self.view, "action", None) in _INPUT_ACTIONS:
             return self.view.input_serializer_class
         return super().get_request_serializer()
+
+    def get_response_serializers(self):
+        if getattr(self.view, "action", None) == "retrieve":
+            return {200: super().get_response_serializers(), 304: NOT_MODIFIED}
+        return super().get_response_serializers()
 
     def get_override_parameters(self):
         action = getattr(self.view, "action", None)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from config.api.serializers import InputSerializer
 from resources.serializers import OwnedResourceSerializer
 from storage.models import StoredFile
 
@@ -23,25 +24,22 @@ class StoredFileSerializer(OwnedResourceSerializer):
         read_only_fields = fields
 
 
-class FileUploadSerializer(serializers.Serializer):
+class FileUploadSerializer(InputSerializer):
     file = serializers.FileField(allow_empty_file=False)
 
 
-class ShareLinkCreateSerializer(serializers.Serializer):
-    expires_in = serializers.IntegerField(
-        min_value=60,
-        default=3600,
-        help_text="Seconds the link works; at most FILES_LINK_MAX_EXPIRY_SECONDS (7 days).",
-    )
-
-    def validate_expires_in(self, value: int) -> int:
-        # Read here, not in the field declaration, so settings are not read at import.
-        limit = settings.FILES_LINK_MAX_EXPIRY_SECONDS
-        if value > limit:
-            raise serializers.ValidationError(
-                f"Ensure this value is less than or equal to {limit}.", code="max_value"
+class ShareLinkCreateSerializer(InputSerializer):
+    def get_fields(self):
+        # Built per instance, not at import, so the limit follows the settings (and the
+        # schema states it).
+        return {
+            "expires_in": serializers.IntegerField(
+                min_value=60,
+                max_value=settings.FILES_LINK_MAX_EXPIRY_SECONDS,
+                default=3600,
+                help_text="Seconds the link works; at most FILES_LINK_MAX_EXPIRY_SECONDS.",
             )
-        return value
+        }
 
 
 class ShareLinkSerializer(serializers.Serializer):
@@ -49,7 +47,7 @@ class ShareLinkSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(read_only=True)
 
 
-class DirectUploadStartSerializer(serializers.Serializer):
+class DirectUploadStartSerializer(InputSerializer):
     filename = serializers.CharField(max_length=1000)
     content_type = serializers.CharField(max_length=100)
     size = serializers.IntegerField(min_value=1)

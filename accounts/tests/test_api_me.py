@@ -98,6 +98,15 @@ def test_me_patch_too_long_name_is_validation_error(auth_client):
     assert error_pairs(body) == [("first_name", "max_length")]
 
 
+def test_me_patch_a_name_that_is_not_a_json_string_is_validation_error(auth_client, user):
+    response = auth_client.patch(ME, {"first_name": "Ann", "last_name": 0}, format="json")
+
+    body = assert_problem(response, 400, "validation_error")
+    assert error_pairs(body) == [("last_name", "invalid")]
+    user.refresh_from_db()
+    assert user.first_name != "Ann"
+
+
 def test_me_delete_with_wrong_password_keeps_the_account(auth_client, user):
     body = assert_problem(
         auth_client.delete(ME, {"password": "not the password at all"}), 400, "validation_error"

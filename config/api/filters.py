@@ -1,6 +1,6 @@
 """django-filter pieces every app's FilterSet uses: unknown values are errors, not ignored."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django import forms
 from django.db import models
@@ -33,28 +33,23 @@ class BooleanFilter(filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
-# PostgreSQL keeps UTC offsets up to 15:59; Python accepts up to 23:59.
-_LARGEST_OFFSET = timedelta(hours=15, minutes=59, seconds=59)
-
-
 class StoredIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 moment the database can compare: a bounded offset, within year 1-9999."""
+    """An ISO 8601 moment, compared in UTC; one outside years 1-9999 in UTC is a 400.
+
+    PostgreSQL refuses a literal offset beyond 15:59, which ISO 8601 allows (up to
+    23:59): the moment is handed to the database in UTC, where every offset is fine.
+    """
 
     def to_python(self, value) -> datetime | None:
         moment = super().to_python(value)
         if moment is None:
             return None
-        offset = moment.utcoffset()
         try:
-            if offset is not None and abs(offset) > _LARGEST_OFFSET:
-                raise OverflowError
-            moment.astimezone(UTC)
+            return moment.astimezone(UTC)
         except OverflowError as error:
             raise forms.ValidationError(
-                "Enter a date and time with a UTC offset between -15:59 and +15:59.",
-                code="invalid",
+                "Enter a date and time between years 1 and 9999 in UTC.", code="invalid"
             ) from error
-        return moment
 
 
 class IsoDateTimeFilter(filters.IsoDateTimeFilter):
@@ -63,14 +58,41 @@ class IsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = StoredIsoDateTimeField
 
 
+class SearchFilter(filters.CharFilter):
+    """Free-text search (``?search=word``); an empty search is no search, not a mistake."""
+
+
+_EMPTY_MEANS_NONE = (SearchFilter, filters.OrderingFilter)
+
+
 class FilterSet(filters.FilterSet):
-    """Base FilterSet: boolean model fields get the strict filter automatically."""
+    """Base FilterSet: strict boolean and moment filters; a filter given empty is a 400.
+
+    django-filter reads ``?owner=`` as no filter at all; here it is a mistake to report
+    (the client meant to send a value), like any other value the filter cannot use.
+    Search and ordering are the exceptions: an empty search or ordering asks for none.
+    """
 
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": BooleanFilter},
         models.DateTimeField: {"filter_class": IsoDateTimeFilter},
     }
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, filter_ in self.filters.items():
+            if isinstance(filter_, _EMPTY_MEANS_NONE) or name not in self.data:
+                continue
+            if not self.data.getlist(name, [""])[0].strip():
+                self.form.add_error(
+                    name,
+                    forms.ValidationError(
+                        "Give a value, or leave the parameter out.", code="blank"
+                    ),
+                )
+                valid = False
+        return valid
 
 
 class DjangoFilterBackend(filters.DjangoFilterBackend):

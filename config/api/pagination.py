@@ -5,21 +5,40 @@ from rest_framework.exceptions import ValidationError
 class PageNumberPagination(pagination.PageNumberPagination):
     """``?page=N&page_size=M``: 20 a page by default, never more than 100.
 
-    A ``page_size`` that is not a positive whole number is a 400 (DRF would silently use
-    the default); a larger one is capped. A page past the end is a 404.
+    A ``page`` or ``page_size`` that is not a positive whole number is a 400 (DRF would
+    answer 404 for one and silently use the default for the other); a ``page_size``
+    above the maximum is capped. A page past the end is a 404.
     """
 
     page_size_query_param = "page_size"
     max_page_size = 100
 
     def get_page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        size = int(raw) if raw.isdecimal() else 0
-        if size < 1:
-            raise ValidationError(
-                {self.page_size_query_param: ["Enter a whole number from 1 upwards."]},
-                code="invalid",
-            )
-        return min(size, self.max_page_size)
+        size = _positive_number(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def get_page_number(self, request, paginator) -> int:
+        if request.query_params.get(self.page_query_param) in self.last_page_strings:
+            return paginator.num_pages
+        return _positive_number(request, self.page_query_param) or 1
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Results per page, {self.page_size} unless asked; "
+                    f"more than {self.max_page_size} is capped at {self.max_page_size}."
+                )
+        return parameters
+
+
+def _positive_number(request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    number = int(raw) if raw.isdecimal() else 0
+    if number < 1:
+        raise ValidationError({name: ["Enter a whole number from 1 upwards."]}, code="invalid")
+    return number

@@ -288,7 +288,7 @@ REST_FRAMEWORK = {
     # Clients behind this many trusted proxies: the client IP is read that many hops
     # from the right of X-Forwarded-For, never taken whole from the header.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
     "DEFAULT_METADATA_CLASS": "config.api.metadata.SimpleMetadata",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

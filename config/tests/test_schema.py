@@ -74,3 +74,32 @@ def test_schema_documents_401_on_the_public_endpoints_that_answer_it(api_client)
     for path in ("/api/v1/auth/login/", "/api/v1/auth/token/refresh/", "/api/v1/auth/logout/"):
         response = operations[(path, "post")]["responses"]["401"]
         assert response["content"]["application/problem+json"], path
+
+
+def test_schema_documents_304_on_conditional_reads(api_client):
+    operations = schema_operations(api_client)
+
+    for path in ("/api/v1/items/{id}/", "/api/v1/files/{id}/"):
+        response = operations[(path, "get")]["responses"]["304"]
+        assert "content" not in response, path
+
+
+def test_schema_says_pages_and_page_sizes_start_at_one(api_client):
+    operations = schema_operations(api_client)
+
+    for path in ("/api/v1/items/", "/api/v1/files/", "/api/v1/users/"):
+        parameters = {p["name"]: p for p in operations[(path, "get")]["parameters"]}
+        assert parameters["page"]["schema"]["minimum"] == 1, path
+        assert parameters["page_size"]["schema"]["minimum"] == 1, path
+        assert "capped at 100" in parameters["page_size"]["description"]
+
+
+def test_schema_documents_the_password_that_deleting_your_account_asks_for(api_client):
+    operations = schema_operations(api_client)
+
+    body = operations[("/api/v1/auth/me/", "delete")]["requestBody"]
+    assert body["required"] is True
+    schema = body["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/UserDeleteRequest"}
+    # A DELETE that reads no body documents none.
+    assert "requestBody" not in operations[("/api/v1/items/{id}/", "delete")]

@@ -25,6 +25,10 @@ pytestmark = pytest.mark.django_db
         ({"title": "ok", "description": "x" * 5001}, "description", "max_length"),
         ({"title": "ok", "is_completed": "banana"}, "is_completed", "invalid"),
         ({"title": ["a", "list"]}, "title", "invalid"),
+        ({"title": 0}, "title", "invalid"),
+        ({"title": "ok", "is_completed": 0}, "is_completed", "invalid"),
+        ({"title": "ok", "is_completed": "true"}, "is_completed", "invalid"),
+        ({"title": "ok", "description": False}, "description", "invalid"),
     ],
     ids=[
         "empty-body",
@@ -36,6 +40,10 @@ pytestmark = pytest.mark.django_db
         "description-5001-chars",
         "is-completed-banana",
         "title-not-a-string",
+        "title-a-number",
+        "is-completed-a-number",
+        "is-completed-a-string",
+        "description-a-boolean",
     ],
 )
 def test_item_create_invalid_field_is_400_with_attr_and_code(auth_client, body, attr, code):
@@ -52,6 +60,17 @@ def test_item_create_with_several_invalid_fields_lists_each(auth_client):
     body = assert_problem(response, 400, "validation_error")
     assert sorted(error_pairs(body)) == [("is_completed", "invalid"), ("title", "blank")]
     assert body["detail"] == "The input is not valid."
+
+
+def test_item_create_reports_a_wrong_json_type_with_the_other_mistakes(auth_client):
+    response = auth_client.post(ITEMS_URL, {"title": "", "is_completed": 1}, format="json")
+
+    body = assert_problem(response, 400, "validation_error")
+    assert sorted(error_pairs(body)) == [("is_completed", "invalid"), ("title", "blank")]
+    assert body["errors"][0]["detail"] in {
+        "Must be true or false.",
+        "This field may not be blank.",
+    }
 
 
 def test_item_create_accepts_title_and_description_at_their_maximum_length(auth_client):

@@ -35,13 +35,13 @@ def test_item_list_filtered_by_is_completed(auth_client, user, value, completed)
     assert result_ids(response) == ids(done if completed else open_)
 
 
-def test_item_list_with_empty_is_completed_is_not_filtered(auth_client, user):
+def test_item_list_with_an_empty_is_completed_is_400_not_an_unfiltered_list(auth_client, user):
     baker.make("items.Item", owner=user, is_completed=True, completed_at=NOON)
-    baker.make("items.Item", owner=user)
 
     response = auth_client.get(ITEMS_URL, {"is_completed": ""})
 
-    assert response.json()["count"] == 2
+    body = assert_problem(response, 400, "validation_error")
+    assert error_pairs(body) == [("is_completed", "blank")]
 
 
 # --- created_after / created_before ---------------------------------------------------
@@ -300,13 +300,38 @@ def test_item_list_page_size_is_capped_at_one_hundred(auth_client, user):
     assert body["next"] is not None
 
 
-@pytest.mark.parametrize("page", ["3", "0", "-1", "abc"])
-def test_item_list_page_out_of_range_or_not_a_number_is_404(auth_client, user, page):
+def test_item_list_with_an_empty_search_or_ordering_is_the_plain_list(auth_client, user):
+    baker.make("items.Item", owner=user, _quantity=2)
+
+    response = auth_client.get(ITEMS_URL, {"search": "", "ordering": ""})
+
+    assert response.json()["count"] == 2
+
+
+def test_item_list_page_past_the_end_is_404(auth_client, user):
+    baker.make("items.Item", owner=user, _quantity=2)
+
+    response = auth_client.get(ITEMS_URL, {"page_size": 1, "page": 3})
+
+    assert_problem(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "", "1.5"])
+def test_item_list_page_that_is_not_a_positive_number_is_400(auth_client, user, page):
     baker.make("items.Item", owner=user, _quantity=2)
 
     response = auth_client.get(ITEMS_URL, {"page_size": 1, "page": page})
 
-    assert_problem(response, 404, "not_found")
+    body = assert_problem(response, 400, "validation_error")
+    assert error_pairs(body) == [("page", "invalid")]
+
+
+def test_item_list_page_last_is_the_final_page(auth_client, user):
+    baker.make("items.Item", owner=user, _quantity=3)
+
+    response = auth_client.get(ITEMS_URL, {"page_size": 2, "page": "last"})
+
+    assert len(response.json()["results"]) == 1
 
 
 def test_item_list_last_page_is_the_final_one(auth_client, user):
