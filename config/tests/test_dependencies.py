@@ -228,3 +228,38 @@ def test_db_worker_command_is_the_reconnecting_one():
     from django.core.management import get_commands
 
     assert get_commands()["db_worker"] == "config"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_worker_reclaims_what_a_dead_worker_left_running(database_tasks):
+    from config.management.commands.db_worker import StaleTaskReaper
+
+    result = send_templated_email.enqueue(
+        to="a@example.com", template="verify_email", variables={}
+    )
+    DBTaskResult.objects.filter(pk=result.id).update(
+        status=TaskResultStatus.RUNNING, started_at=timezone.now() - timedelta(hours=1)
+    )
+    reaper = StaleTaskReaper(every=0.05)
+    reaper.start()
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.READY:
+                break
+            time.sleep(0.05)
+    finally:
+        reaper.stopped.set()
+        reaper.join(timeout=5)
+
+    assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.READY
+    assert not reaper.is_alive()
+
+
+def test_the_reaper_checks_every_half_lease_and_at_least_once_a_minute(settings):
+    from config.management.commands.db_worker import reaper_interval
+
+    settings.TASK_LEASE_SECONDS = 8
+    assert reaper_interval() == 4
+    settings.TASK_LEASE_SECONDS = 600
+    assert reaper_interval() == 60

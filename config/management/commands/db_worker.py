@@ -2,15 +2,17 @@
 
 The library's worker exits on the first database error that is not a lock; nothing
 would then send the queued emails. This one logs a warning, drops its connections,
-waits (doubling up to 30 s) and carries on. Each time it (re)starts it reclaims the
-tasks a dead worker left RUNNING past ``TASK_LEASE_SECONDS``; so does the hourly
-``run_periodic_jobs``.
+waits (doubling up to 30 s) and carries on. While it runs, it reclaims the tasks a dead
+worker left RUNNING past ``TASK_LEASE_SECONDS`` (at start, then every half lease, at
+most a minute apart); so does the hourly ``run_periodic_jobs``.
 """
 
 import logging
+import threading
 import time
 
-from django.db import InterfaceError, OperationalError, connections
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django_tasks_db.management.commands import db_worker
 
 from config.ops.tasks import tasks_reclaim_stale
@@ -19,8 +21,39 @@ logger = logging.getLogger("keel.tasks")
 _LONGEST_PAUSE = 30.0
 
 
+class StaleTaskReaper(threading.Thread):
+    """Beside a worker: queues again the tasks that dead workers left RUNNING."""
+
+    def __init__(self, every: float):
+        super().__init__(name="stale-task-reaper", daemon=True)
+        self.every = every
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                tasks_reclaim_stale()
+            except DatabaseError as error:
+                logger.warning("could not reclaim stale tasks; trying again later: %s", error)
+            finally:
+                # This thread's own connection: closed, never left open across a restart.
+                connections.close_all()
+
+
+def reaper_interval() -> float:
+    return min(settings.TASK_LEASE_SECONDS / 2, 60.0)
+
+
 class ReconnectingWorker(db_worker.Worker):
     def run(self) -> None:
+        reaper = StaleTaskReaper(reaper_interval())
+        reaper.start()
+        try:
+            self._run_reconnecting()
+        finally:
+            reaper.stopped.set()
+
+    def _run_reconnecting(self) -> None:
         pause = 1.0
         while self.running:
             try:
