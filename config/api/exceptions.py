@@ -70,4 +70,4 @@ class StorageUnavailable(DependencyUnavailable):
     code = "storage_unavailable"
     default_detail = "File storage is unavailable or too slow; try again shortly."
     dependency = "storage"
-    retry_after = 10
+    retry_after = 5

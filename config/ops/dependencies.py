@@ -150,6 +150,4 @@ class CircuitBreaker:
 
 
 cache_breaker = CircuitBreaker("cache", errors=REDIS_ERRORS, unavailable=CacheUnavailable)
-storage_breaker = CircuitBreaker(
-    "storage", errors=BUCKET_ERRORS, unavailable=StorageUnavailable, cooldown=10.0
-)
+storage_breaker = CircuitBreaker("storage", errors=BUCKET_ERRORS, unavailable=StorageUnavailable)

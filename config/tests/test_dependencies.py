@@ -263,3 +263,44 @@ def test_the_reaper_checks_every_half_lease_and_at_least_once_a_minute(settings)
     assert reaper_interval() == 4
     settings.TASK_LEASE_SECONDS = 600
     assert reaper_interval() == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_finishing_while_the_database_restarts_is_recorded_once_it_is_back(
+    monkeypatch, database_tasks, mailoutbox
+):
+    from config.management.commands import db_worker
+
+    result = send_templated_email.enqueue(
+        to="a@example.com", template="verify_email", variables={}
+    )
+    task_row = DBTaskResult.objects.get(pk=result.id)
+    task_row.claim("test-worker")
+    real_save, failures = DBTaskResult.save, []
+
+    def save_failing_while_down(self, *args, **kwargs):
+        # The outcome's first writes meet the restart (more than the library's own retries).
+        if self.status == TaskResultStatus.SUCCESSFUL and len(failures) < 5:
+            failures.append(1)
+            raise OperationalError("the database system is shutting down")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(DBTaskResult, "save", save_failing_while_down)
+    monkeypatch.setattr(db_worker.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(db_worker.connections, "close_all", lambda: None)
+    worker = db_worker.ReconnectingWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+
+    worker.run_task(task_row)
+
+    assert len(failures) == 5
+    assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.SUCCESSFUL
+    assert len(mailoutbox) == 1

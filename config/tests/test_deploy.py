@@ -2,6 +2,8 @@
 
 import importlib.util
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,26 @@ def test_nginx_config_buffers_bodies_and_bounds_what_clients_may_take():
         "default_type application/problem+json;",
     ):
         assert directive in config, directive
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+def test_nginx_accepts_the_shipped_config(tmp_path):
+    # The config as .ci/faults.py serves it, with the upstream on loopback.
+    site = (BASE_DIR / "deploy/nginx/keel.conf").read_text()
+    (tmp_path / "keel.conf").write_text(site.replace("server web:8000;", "server 127.0.0.1:9;"))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{ client_body_temp_path {tmp_path}/body; include {tmp_path}/keel.conf; }}\n"
+    )
+
+    checked = subprocess.run(
+        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_compose_worker_and_scheduler_run_the_task_worker_and_periodic_jobs(compose):

@@ -25,7 +25,7 @@ def test_upload_while_the_bucket_is_down_is_503_and_stores_no_row(auth_client, b
     response = upload(auth_client, "notes.txt", TEXT)
 
     assert_problem(response, 503, "storage_unavailable")
-    assert response["Retry-After"] == "10"
+    assert response["Retry-After"] == "5"
     assert not StoredFile.objects.exists()
 
 

@@ -4,12 +4,16 @@ The library's worker exits on the first database error that is not a lock; nothi
 would then send the queued emails. This one logs a warning, drops its connections,
 waits (doubling up to 30 s) and carries on. While it runs, it reclaims the tasks a dead
 worker left RUNNING past ``TASK_LEASE_SECONDS`` (at start, then every half lease, at
-most a minute apart); so does the hourly ``run_periodic_jobs``.
+most a minute apart); so does the hourly ``run_periodic_jobs``. A task's outcome is
+written even if the database restarts just as the task ends (it is retried, for half a
+lease), so a finished task is not run twice.
 """
 
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
@@ -44,7 +48,35 @@ def reaper_interval() -> float:
     return min(settings.TASK_LEASE_SECONDS / 2, 60.0)
 
 
+def _recorded_patiently(record: Callable[..., None]) -> Callable[..., None]:
+    """``record`` (a task's outcome) retried across a database restart, for half a lease.
+
+    An outcome that is never written leaves the task RUNNING: it is reclaimed and runs
+    again, and its email goes out twice. Past half a lease the task is left to that.
+    """
+
+    def patient(*args: Any) -> None:
+        pause, give_up_at = 0.5, time.monotonic() + settings.TASK_LEASE_SECONDS / 2
+        while True:
+            try:
+                return record(*args)
+            except (OperationalError, InterfaceError) as error:
+                if time.monotonic() + pause > give_up_at:
+                    raise
+                logger.warning("could not record a task's outcome; retrying: %s", error)
+                connections.close_all()
+                time.sleep(pause)
+                pause = min(pause * 2, _LONGEST_PAUSE)
+
+    return patient
+
+
 class ReconnectingWorker(db_worker.Worker):
+    def run_task(self, db_task_result) -> None:
+        db_task_result.set_successful = _recorded_patiently(db_task_result.set_successful)
+        db_task_result.set_failed = _recorded_patiently(db_task_result.set_failed)
+        super().run_task(db_task_result)
+
     def run(self) -> None:
         reaper = StaleTaskReaper(reaper_interval())
         reaper.start()
