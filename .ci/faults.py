@@ -464,7 +464,8 @@ def request(services, method, path, *, body=None, raw=None, token=None, headers=
         response = connection.getresponse()
         content = response.read()
     except (OSError, http.client.HTTPException) as error:
-        return Answer(started, op, 0, code=type(error).__name__, seconds=time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        return Answer(started, op, 0, code=type(error).__name__, seconds=elapsed)
     finally:
         connection.close()
     answer = Answer(
@@ -542,14 +543,19 @@ class Load:
         for number in range(LOAD_THREADS):
             client = Client(f"faults-{number}-{uuid.uuid4().hex[:6]}@example.com")
             body = {"email": client.email, "password": PASSWORD}
-            assert request(self.services, "POST", "/api/v1/auth/register/", body=body).status == 201
+            registered = request(self.services, "POST", "/api/v1/auth/register/", body=body)
+            if registered.status != 201:
+                raise RuntimeError(f"could not register {client.email}: {registered.status}")
             self.registered.append(client.email)
             login = request(self.services, "POST", "/api/v1/auth/login/", body=body)
             client.token = login.body["access"]
             self.clients.append(client)
 
     def start(self) -> list[threading.Thread]:
-        threads = [threading.Thread(target=self.drive, args=(c,), daemon=True) for c in self.clients]
+        threads = [
+            threading.Thread(target=self.drive, args=(client,), daemon=True)
+            for client in self.clients
+        ]
         threads += [
             threading.Thread(target=self.probe_health, daemon=True),
             threading.Thread(target=self.ask_for_resets, daemon=True),
@@ -680,8 +686,10 @@ def kill_gunicorn_worker(services: Services, fault: Fault) -> None:
     before = services.gunicorn_workers()
     os.kill(before[0], signal.SIGKILL)
     wait_until(
-        lambda: len(set(services.gunicorn_workers()) - set(before)) == 1
-        and len(services.gunicorn_workers()) == GUNICORN_WORKERS,
+        lambda: (
+            len(set(services.gunicorn_workers()) - set(before)) == 1
+            and len(services.gunicorn_workers()) == GUNICORN_WORKERS
+        ),
         30,
         "gunicorn to replace its worker",
     )
@@ -847,7 +855,9 @@ def judge_state(services: Services, load: Load, verdict: Verdict) -> None:
         services.sql("SELECT id::text, object_key FROM storage_storedfile WHERE status = 'active'")
     )
     uploaded = {stored for client in load.clients for stored in client.files}
-    verdict.check(uploaded <= set(rows), f"all {len(uploaded)} files uploaded with a 201 are stored")
+    verdict.check(
+        uploaded <= set(rows), f"all {len(uploaded)} files uploaded with a 201 are stored"
+    )
     keys = services.s3_keys()
     verdict.check(
         all(rows[stored] in keys for stored in rows),
@@ -859,7 +869,7 @@ def judge_state(services: Services, load: Load, verdict: Verdict) -> None:
         # leaves an orphan; the periodic reconcile job removes those.
         services.manage("storage_reconcile", "--delete", "--grace-minutes", "0")
         orphans = services.s3_keys() - set(rows.values())
-    verdict.check(not orphans, "every object in the bucket has its row (after the periodic reconcile)")
+    verdict.check(not orphans, "every object in the bucket has its row (after a reconcile)")
 
 
 def judge_tasks(services: Services, load: Load, verdict: Verdict) -> None:
@@ -894,7 +904,7 @@ def run() -> int:
     verdict = Verdict()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
-        print(f"starting PostgreSQL, Redis, S3, SMTP sink, worker, gunicorn, nginx in {services.dir}")
+        print(f"starting PostgreSQL, Redis, S3, SMTP, worker, gunicorn, nginx in {services.dir}")
         services.start()
         load = Load(services)
         load.prepare()
@@ -918,7 +928,8 @@ def run() -> int:
         judge_answers(load, faults, start, verdict)
         judge_state(services, load, verdict)
         judge_tasks(services, load, verdict)
-    except Exception as error:  # the report must still come out, and services stop
+    # The report must still come out, and the services stop, whatever went wrong.
+    except Exception as error:  # noqa: BLE001
         verdict.check(False, f"the run itself: {type(error).__name__}: {error}")
     finally:
         services.stop()

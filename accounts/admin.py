@@ -1,9 +1,41 @@
+import math
+
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 
 from accounts import services
 from accounts.models import User
+from accounts.throttling import AdminAccountThrottle, ClientIPThrottle
+
+
+class _AdminLogin:
+    throttle_scope = "admin_login"
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin's login, limited like the API's: per client IP and per account.
+
+    Rates ``THROTTLE_RATE_ADMIN_LOGIN_IP`` and ``_ACCOUNT``; every attempt counts, and a
+    throttled one is refused before the password is even checked, right or wrong.
+    """
+
+    def clean(self):
+        throttles = [ClientIPThrottle(), AdminAccountThrottle()]
+        refused = [t for t in throttles if not t.allow_request(self.request, _AdminLogin)]
+        if refused:
+            wait = math.ceil(max(throttle.wait() for throttle in refused))
+            raise ValidationError(
+                "Too many login attempts. Try again in %(wait)d seconds.",
+                code="throttled",
+                params={"wait": wait},
+            )
+        return super().clean()
+
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 class UserCreationForm(AdminUserCreationForm):

@@ -43,12 +43,24 @@ class AccountThrottle(_AccountScopedThrottle):
     scope_suffix = "account"
 
     def get_cache_key(self, request, view) -> str | None:
-        email = request.data.get("email") if hasattr(request.data, "get") else None
-        if not isinstance(email, str) or not email.strip():
-            return None
-        # Hashed so cache keys never hold personal data.
-        ident = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return _account_key(
+            self, request.data.get("email") if hasattr(request.data, "get") else None
+        )
+
+
+def _account_key(throttle: _AccountScopedThrottle, email: object) -> str | None:
+    if not isinstance(email, str) or not email.strip():
+        return None
+    # Hashed so cache keys never hold personal data.
+    ident = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
+    return throttle.cache_format % {"scope": throttle.scope, "ident": ident}
 
 
 ACCOUNT_THROTTLES = [ClientIPThrottle, AccountThrottle]
+
+
+class AdminAccountThrottle(AccountThrottle):
+    """Counts the admin login form's attempts by the account they target (``username``)."""
+
+    def get_cache_key(self, request, view) -> str | None:
+        return _account_key(self, request.POST.get("username"))

@@ -284,6 +284,9 @@ REST_FRAMEWORK = {
         ),
         "verification_ip": env.str("THROTTLE_RATE_VERIFICATION_IP", default="20/hour"),
         "verification_account": env.str("THROTTLE_RATE_VERIFICATION_ACCOUNT", default="5/hour"),
+        # The admin's login form (staff accounts: the ones that matter most).
+        "admin_login_ip": env.str("THROTTLE_RATE_ADMIN_LOGIN_IP", default="30/min"),
+        "admin_login_account": env.str("THROTTLE_RATE_ADMIN_LOGIN_ACCOUNT", default="10/min"),
     },
     # Clients behind this many trusted proxies: the client IP is read that many hops
     # from the right of X-Forwarded-For, never taken whole from the header.

@@ -230,7 +230,7 @@ def test_db_worker_command_is_the_reconnecting_one():
     assert get_commands()["db_worker"] == "config"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_running_worker_reclaims_what_a_dead_worker_left_running(database_tasks):
     from config.management.commands.db_worker import StaleTaskReaper
 
@@ -265,7 +265,7 @@ def test_the_reaper_checks_every_half_lease_and_at_least_once_a_minute(settings)
     assert reaper_interval() == 60
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_task_finishing_while_the_database_restarts_is_recorded_once_it_is_back(
     monkeypatch, database_tasks, mailoutbox
 ):

@@ -77,7 +77,10 @@ def test_nginx_config_buffers_bodies_and_bounds_what_clients_may_take():
         assert directive in config, directive
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+NGINX = shutil.which("nginx")
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
 def test_nginx_accepts_the_shipped_config(tmp_path):
     # The config as .ci/faults.py serves it, with the upstream on loopback.
     site = (BASE_DIR / "deploy/nginx/keel.conf").read_text()
@@ -88,7 +91,7 @@ def test_nginx_accepts_the_shipped_config(tmp_path):
     )
 
     checked = subprocess.run(
-        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        [NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
         capture_output=True,
         text=True,
         check=False,
