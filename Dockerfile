@@ -21,7 +21,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     LOG_FORMAT=json \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
     GUNICORN_WORKER_TMP_DIR=/dev/shm
-RUN useradd --system --create-home --uid 10001 keel
+RUN groupadd --system --gid 10001 keel \
+    && useradd --system --create-home --uid 10001 --gid 10001 keel
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # The code stays root's: the process serving requests cannot rewrite it.
@@ -32,9 +33,10 @@ RUN SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijklmnopqrstuv 
     ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/media && chown keel:keel /app/media
-USER keel
+# Numeric, so Kubernetes' runAsNonRoot can verify it.
+USER 10001:10001
 EXPOSE 8000
-HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2)"]
+# No HEALTHCHECK here: the same image runs the task worker and the scheduler, which serve
+# no HTTP. The web service's check lives where it runs (docker-compose.yml, the probes).
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
 CMD ["gunicorn", "--config", "config/gunicorn.py"]

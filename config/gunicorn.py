@@ -4,7 +4,9 @@ Every value comes from the environment (GUNICORN_*), with defaults for a small c
 Gunicorn reads this file before Django starts, so it reads os.environ directly.
 """
 
+import math
 import os
+from pathlib import Path
 
 from prometheus_client import multiprocess
 
@@ -13,9 +15,48 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def available_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> float:
+    """CPUs this process may use: the container's CPU quota if it has one, else its cores.
+
+    ``os.cpu_count()`` is the node's: a 1-CPU pod on a 64-core node would start 129
+    workers. cgroup v2 says ``<quota> <period>`` in cpu.max, v1 in two files.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    quota = _cgroup_quota(cgroup)
+    return min(quota, cores or 1) if quota else float(cores or 1)
+
+
+def _cgroup_quota(cgroup: Path) -> float | None:
+    try:
+        quota, period = (cgroup / "cpu.max").read_text().split()
+        if quota != "max":
+            return int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 else None
+
+
+def default_workers(environ=os.environ, cpus: float | None = None) -> int:
+    """GUNICORN_WORKERS, else the platforms' WEB_CONCURRENCY, else 2 per CPU plus 1."""
+    for name in ("GUNICORN_WORKERS", "WEB_CONCURRENCY"):
+        if environ.get(name):
+            return int(environ[name])
+    return 2 * math.ceil(available_cpus() if cpus is None else cpus) + 1
+
+
+def default_bind(environ=os.environ) -> str:
+    """GUNICORN_BIND, else all interfaces on ``$PORT`` (Cloud Run, Heroku, Render, Fly)."""
+    return environ.get("GUNICORN_BIND") or f"0.0.0.0:{environ.get('PORT') or 8000}"
+
+
 wsgi_app = "config.wsgi:application"
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = _int("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1)
+bind = default_bind()
+workers = default_workers()
 threads = _int("GUNICORN_THREADS", 1)
 # A request running longer than this is killed and its worker replaced.
 timeout = _int("GUNICORN_TIMEOUT", 30)

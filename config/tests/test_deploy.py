@@ -1,6 +1,7 @@
 """The deployment files agree with the app (no Docker engine runs here, so they are read)."""
 
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -129,6 +130,23 @@ def test_compose_services_share_the_app_environment(compose):
         )
 
 
+def test_only_the_web_service_checks_http_health(compose):
+    services = compose["services"]
+    assert "/health/live" in " ".join(services["web"]["healthcheck"]["test"])
+    for name in ("worker", "scheduler"):
+        assert "healthcheck" not in services[name], name
+
+
+def test_compose_runs_the_postgresql_major_that_ci_tests():
+    compose_major = re.search(
+        r"image: postgres:(\d+)", (BASE_DIR / "docker-compose.yml").read_text()
+    )
+    ci_major = re.search(
+        r"/usr/lib/postgresql/(\d+)/bin", (BASE_DIR / ".ci/faults.py").read_text()
+    )
+    assert compose_major[1] == ci_major[1] == "15"
+
+
 def test_compose_database_has_a_volume_and_a_healthcheck(compose):
     db = compose["services"]["db"]
     assert db["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
@@ -142,14 +160,16 @@ def test_compose_s3_server_creates_the_bucket_the_app_uses(compose):
     assert s3["environment"]["AWS_ACCESS_KEY_ID"] == compose["x-app-env"]["S3_ACCESS_KEY_ID"]
 
 
-def test_dockerfile_is_multi_stage_slim_non_root_with_healthcheck():
+def test_dockerfile_is_multi_stage_slim_and_runs_as_a_numeric_non_root_user():
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
     assert dockerfile.count("FROM python:3.13-slim") == 2
     assert "build-essential" in dockerfile.split("# --- Runtime stage")[0]
     assert "build-essential" not in dockerfile.split("# --- Runtime stage")[1]
-    assert re.search(r"^USER keel$", dockerfile, re.M)
+    assert re.search(r"^USER 10001:10001$", dockerfile, re.M)
+    assert "--uid 10001 --gid 10001" in dockerfile
     assert "collectstatic --noinput" in dockerfile
-    assert "/health/live" in dockerfile.split("HEALTHCHECK")[1]
+    # The image also runs the worker and the scheduler, which serve no HTTP.
+    assert not re.search(r"^HEALTHCHECK", dockerfile, re.M)
     assert 'CMD ["gunicorn", "--config", "config/gunicorn.py"]' in dockerfile
     assert 'ENTRYPOINT ["/app/docker/entrypoint.sh"]' in dockerfile
 
@@ -162,15 +182,65 @@ def test_entrypoint_waits_for_the_database_and_migrates_on_request():
     assert entrypoint.rstrip().endswith('exec "$@"')
 
 
+def _gunicorn_conf():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", BASE_DIR / "config/gunicorn.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    return conf
+
+
+@pytest.mark.parametrize(
+    ("files", "cpus"),
+    [
+        ({"cpu.max": "150000 100000\n"}, 1.5),  # cgroup v2, a 1.5-CPU limit
+        ({"cpu/cpu.cfs_quota_us": "50000", "cpu/cpu.cfs_period_us": "100000"}, 0.5),  # v1
+        ({"cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000"}, None),  # v1, none
+        ({"cpu.max": "max 100000\n"}, None),  # v2, no limit
+        ({}, None),  # no cgroup at all
+    ],
+)
+def test_gunicorn_counts_the_containers_cpu_quota_not_the_nodes_cores(tmp_path, files, cpus):
+    conf = _gunicorn_conf()
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    cores = len(os.sched_getaffinity(0))
+
+    assert conf.available_cpus(tmp_path) == (min(cpus, cores) if cpus else cores)
+
+
+@pytest.mark.parametrize(
+    ("environ", "cpus", "workers"),
+    [
+        ({}, 0.5, 3),
+        ({}, 1.5, 5),
+        ({"WEB_CONCURRENCY": "4"}, 8, 4),
+        ({"GUNICORN_WORKERS": "2", "WEB_CONCURRENCY": "4"}, 8, 2),
+    ],
+)
+def test_gunicorn_workers_come_from_the_settings_or_the_cpus_it_may_use(environ, cpus, workers):
+    assert _gunicorn_conf().default_workers(environ, cpus=cpus) == workers
+
+
+@pytest.mark.parametrize(
+    ("environ", "bind"),
+    [
+        ({}, "0.0.0.0:8000"),
+        ({"PORT": "9090"}, "0.0.0.0:9090"),
+        ({"PORT": "9090", "GUNICORN_BIND": "127.0.0.1:7000"}, "127.0.0.1:7000"),
+    ],
+)
+def test_gunicorn_listens_on_the_platforms_port(environ, bind):
+    assert _gunicorn_conf().default_bind(environ) == bind
+
+
 def test_gunicorn_config_reads_its_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("GUNICORN_WORKERS", "3")
     monkeypatch.setenv("GUNICORN_THREADS", "4")
     monkeypatch.setenv("GUNICORN_TIMEOUT", "12")
     monkeypatch.setenv("GUNICORN_GRACEFUL_TIMEOUT", "7")
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.1")
-    spec = importlib.util.spec_from_file_location("gunicorn_conf", BASE_DIR / "config/gunicorn.py")
-    conf = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conf)
+    conf = _gunicorn_conf()
     assert (conf.workers, conf.threads, conf.timeout, conf.graceful_timeout) == (3, 4, 12, 7)
     assert conf.forwarded_allow_ips == "10.0.0.1"
     assert conf.wsgi_app == "config.wsgi:application"
