@@ -908,7 +908,9 @@ def judge_tasks(services: Services, load: Load, verdict: Verdict) -> None:
         if not confirmed <= sent <= possible:
             wrong.append(f"{address}: {sent} sent, {confirmed} to {possible} expected")
     total = len(load.registered) + sum(load.resets.values())
-    verdict.check(not wrong, f"each of {total} emails confirmed with a 2xx was delivered {wrong}")
+    verdict.check(
+        not wrong, f"each of {total} emails confirmed with a 2xx was delivered {wrong or ''}"
+    )
 
 
 # --- the run ------------------------------------------------------------------------------
