@@ -60,9 +60,7 @@ def test_one_client_ip_trying_many_accounts_is_refused(client, staff, throttle_r
     assert log_in(client, staff.email, PASSWORD, ip="203.0.113.5").status_code == 302
 
 
-def test_the_account_limit_counts_every_spelling_of_an_email_as_one(
-    client, staff, throttle_rates
-):
+def test_the_account_limit_counts_every_spelling_of_an_email_as_one(client, staff, throttle_rates):
     throttle_rates(admin_login_account="2/min")
     log_in(client, "Staff@Example.com", "wrong", ip="198.51.100.1")
     log_in(client, "staff@EXAMPLE.COM", "wrong", ip="198.51.100.2")
