@@ -65,8 +65,9 @@ class StoredFileViewSet(
     def download(self, request, pk=None):
         return file_download_response(self.get_object())
 
+    # Only the upload itself is multipart; the other bodies are JSON.
     @extend_schema(request=ShareLinkCreateSerializer, responses={201: ShareLinkSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
     def links(self, request, pk=None):
         stored_file = self.get_object()
         serializer = ShareLinkCreateSerializer(data=request.data)
@@ -80,7 +81,7 @@ class StoredFileViewSet(
         )
 
     @extend_schema(request=DirectUploadStartSerializer, responses={201: DirectUploadSerializer})
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser])
     def uploads(self, request):
         serializer = DirectUploadStartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

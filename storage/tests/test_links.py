@@ -55,6 +55,25 @@ def test_file_links_without_a_body_lasts_an_hour(local_storage, auth_client, use
     assert before + timedelta(hours=1) <= expires_at <= timezone.now() + timedelta(hours=1)
 
 
+def test_file_links_refuses_a_multipart_body_it_cannot_read(local_storage, auth_client, user):
+    stored_file = stored_file_make(user)
+
+    response = auth_client.post(
+        file_url(stored_file, "links"), {"expires_in": "600"}, format="multipart"
+    )
+
+    assert_problem(response, 415, "unsupported_media_type")
+
+
+def test_direct_upload_start_refuses_a_multipart_body(local_storage, auth_client):
+    body = {"filename": "a.txt", "content_type": "text/plain", "size": "3"}
+
+    response = auth_client.post(f"{FILES_URL}uploads/", body, format="multipart")
+
+    assert_problem(response, 415, "unsupported_media_type")
+    assert not StoredFile.objects.exists()
+
+
 def test_file_link_on_local_disk_serves_the_file_without_credentials(
     local_storage, auth_client, api_client, user
 ):
