@@ -134,7 +134,7 @@ class Services:
                  "-l", str(self.pg_data / "server.log"), "-o", options, *args]
             ),
             check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, close_fds=True,
+            stderr=subprocess.DEVNULL, close_fds=True, cwd=self.dir,
         )  # fmt: skip
 
     def start_postgres(self) -> None:
@@ -147,6 +147,7 @@ class Services:
                  "-A", "trust", "--no-sync"]
             ),
             check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, close_fds=True,
+            cwd=self.dir,
         )  # fmt: skip
         self._pg_ctl("start")
 
