@@ -73,7 +73,8 @@ schema: $(RUNTIME_STAMP) ## Validate and write the OpenAPI schema to schema.yaml
 
 check-deploy: $(RUNTIME_STAMP) ## Run Django's deployment checks with production-like settings
 	DEBUG=false SECRET_KEY=$$($(RANDOM_SECRET)) JWT_SIGNING_KEY=$$($(RANDOM_SECRET)) \
-	ALLOWED_HOSTS=api.example.com $(MANAGE) check --deploy --fail-level WARNING
+	ALLOWED_HOSTS=api.example.com STORAGE_BACKEND=s3 S3_BUCKET=keel-example \
+	$(MANAGE) check --deploy --fail-level WARNING
 
 seed: $(RUNTIME_STAMP) ## Create demo users and items (USERS=5 ITEMS=100)
 	$(MANAGE) seed_demo --users $(or $(USERS),5) --items $(or $(ITEMS),100)

@@ -6,3 +6,6 @@ class ConfigConfig(AppConfig):
 
     name = "config"
     verbose_name = "Keel"
+
+    def ready(self) -> None:
+        from config import checks  # noqa: F401 (registers the deployment checks)

@@ -1,10 +1,12 @@
-"""One ``keel.access`` line per request: method, path, status and duration."""
+"""One ``keel.access`` line per request: method, path, status, duration, client, instance."""
 
 import logging
+import socket
 import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from rest_framework.throttling import BaseThrottle
 
 from config.ops.logging import bind_user
 
@@ -12,6 +14,11 @@ access_logger = logging.getLogger("keel.access")
 
 # URL parameters that are credentials (share-link tokens): never written to the logs.
 SECRET_URL_PARAMETERS = frozenset({"token"})
+# The machine, container or pod that answered, so one request can be followed across
+# instances behind a load balancer.
+INSTANCE = socket.gethostname()
+# The client as the throttles see it: NUM_PROXIES hops from the right of X-Forwarded-For.
+_client_of = BaseThrottle().get_ident
 
 
 class AccessLogMiddleware:
@@ -38,6 +45,8 @@ def _log_access(request: HttpRequest, response: HttpResponse, started: float) ->
             "path": _loggable_path(request),
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "client_ip": _client_of(request),
+            "instance": INSTANCE,
         },
     )
 

@@ -367,6 +367,9 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Metrics and error reporting ------------------------------------------------------
 
+# Checks you have decided do not apply, e.g. keel.W003 for one instance on local disk.
+SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
 # With a token, /metrics wants "Authorization: Bearer <token>"; without, the client's
 # address must be in one of these networks. Only loopback by default: behind a load

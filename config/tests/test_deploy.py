@@ -30,6 +30,7 @@ def _settings_variables() -> set[str]:
 
 def test_compose_has_the_whole_stack(compose):
     assert set(compose["services"]) >= {
+        "migrate",
         "web",
         "proxy",
         "worker",
@@ -44,7 +45,16 @@ def test_compose_has_the_whole_stack(compose):
 def test_compose_web_runs_gunicorn_with_the_config_file(compose):
     web = compose["services"]["web"]
     assert web["command"] == ["gunicorn", "--config", "config/gunicorn.py"]
-    assert web["environment"]["MIGRATE_ON_START"] == "true"
+
+
+def test_compose_migrates_once_before_any_web_instance_starts(compose):
+    migrate, web = compose["services"]["migrate"], compose["services"]["web"]
+    assert "manage.py migrate --noinput" in " ".join(migrate["command"])
+    assert migrate["restart"] == "no"
+    assert web["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    # Scaled instances must not each migrate (nor fight for one host port).
+    assert "MIGRATE_ON_START" not in web["environment"]
+    assert "ports" not in web
 
 
 def test_compose_serves_web_only_through_the_buffering_proxy(compose):
@@ -60,7 +70,7 @@ def test_compose_restarts_every_long_running_service(compose):
         name: service.get("restart")
         for name, service in compose["services"].items()
         if service.get("restart") != "unless-stopped"
-    } == {}
+    } == {"migrate": "no"}  # a one-off job: it runs to completion once
 
 
 def test_nginx_config_buffers_bodies_and_bounds_what_clients_may_take():
@@ -151,7 +161,7 @@ def test_compose_database_has_a_volume_and_a_healthcheck(compose):
     db = compose["services"]["db"]
     assert db["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
-    assert compose["services"]["web"]["depends_on"]["db"] == {"condition": "service_healthy"}
+    assert compose["services"]["migrate"]["depends_on"]["db"] == {"condition": "service_healthy"}
 
 
 def test_compose_s3_server_creates_the_bucket_the_app_uses(compose):
@@ -262,3 +272,17 @@ def test_wait_for_database_gives_up_after_the_timeout(monkeypatch):
     monkeypatch.setattr(connection, "ensure_connection", refuse)
     with pytest.raises(CommandError, match="did not answer within 0.1 s"):
         call_command("wait_for_database", "--timeout", "0.1")
+
+
+def test_procfile_migrates_on_release_and_runs_every_process():
+    processes = dict(
+        line.split(": ", 1)
+        for line in (BASE_DIR / "Procfile").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert processes == {
+        "release": "python manage.py migrate --noinput",
+        "web": "gunicorn --config config/gunicorn.py",
+        "worker": "python manage.py db_worker",
+        "scheduler": "python manage.py run_periodic_jobs --every 3600",
+    }

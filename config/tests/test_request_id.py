@@ -1,5 +1,6 @@
 import json
 import logging
+import socket
 
 import pytest
 
@@ -36,6 +37,27 @@ def test_access_log_line_has_method_path_status_duration_user_and_request_id(
     assert record.status == response.status_code == 404
     assert record.duration_ms >= 0
     assert record.request_id == "req-42"
+
+
+def test_access_log_line_names_the_client_and_the_instance_that_answered(client, caplog):
+    caplog.set_level(logging.INFO, logger="keel.access")
+    client.get("/health/live", REMOTE_ADDR="192.0.2.10")
+    [record] = [r for r in caplog.records if r.name == "keel.access"]
+    assert record.client_ip == "192.0.2.10"
+    assert record.instance == socket.gethostname()
+
+
+def test_access_log_behind_a_proxy_names_the_client_it_forwarded(client, caplog, monkeypatch):
+    from rest_framework.settings import api_settings
+
+    monkeypatch.setattr(api_settings, "NUM_PROXIES", 1)
+    caplog.set_level(logging.INFO, logger="keel.access")
+    client.get(
+        "/health/live", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.4"
+    )
+    [record] = [r for r in caplog.records if r.name == "keel.access"]
+    # One trusted proxy: the last hop it appended, never what the client wrote before it.
+    assert record.client_ip == "198.51.100.4"
 
 
 @pytest.mark.urls("config.tests.urls")
