@@ -60,5 +60,28 @@ def local_files_serve_one_instance_only(app_configs, **kwargs) -> list:
     ]
 
 
+@register(Tags.database, deploy=True)
+def statement_timeout_survives_the_pooler(app_configs, databases=None, **kwargs) -> list:
+    """Through PgBouncer the timeout lives on the role: is it there? (``--database``)"""
+    if settings.DB_POOLER != "pgbouncer" or "default" not in (databases or ()):
+        return []
+    from django.db import connection
+
+    from config.management.commands.db_statement_timeout import statement_timeout_ms
+
+    current = statement_timeout_ms(connection)
+    if current == settings.DB_STATEMENT_TIMEOUT_MS:
+        return []
+    return [
+        Warning(
+            f"Through PgBouncer, statements run with statement_timeout = {current} ms, not "
+            f"DB_STATEMENT_TIMEOUT_MS ({settings.DB_STATEMENT_TIMEOUT_MS} ms): a slow query "
+            "would hold a worker until gunicorn kills it.",
+            hint="Run `manage.py db_statement_timeout --apply` (once per database).",
+            id="keel.W004",
+        )
+    ]
+
+
 def _num_proxies() -> int:
     return api_settings.NUM_PROXIES or 0

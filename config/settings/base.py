@@ -105,14 +105,19 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 
+# The timeout chain (README "When things fail"): every upstream gives up well before
+# gunicorn kills the worker (GUNICORN_TIMEOUT, 30 s).
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=10_000)
+# "pgbouncer" when DATABASE_URL points at PgBouncer in transaction mode.
+DB_POOLER = env.str("DB_POOLER", default="")
+
 DATABASES = {
     "default": build_database(
         env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env.int("DB_CONN_MAX_AGE", default=60),
         connect_timeout=env.int("DB_CONNECT_TIMEOUT", default=5),
-        # The timeout chain (README "When things fail"): every upstream gives up well
-        # before gunicorn kills the worker (GUNICORN_TIMEOUT, 30 s).
-        statement_timeout_ms=env.int("DB_STATEMENT_TIMEOUT_MS", default=10_000),
+        statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
+        pooler=DB_POOLER,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -39,17 +39,37 @@ def require_production_value(name: str, value: Any) -> None:
         raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")
 
 
+POOLERS = ("", "pgbouncer")
+
+
 def build_database(
-    url: str, *, conn_max_age: int, connect_timeout: int, statement_timeout_ms: int
+    url: str,
+    *,
+    conn_max_age: int,
+    connect_timeout: int,
+    statement_timeout_ms: int,
+    pooler: str = "",
 ) -> dict[str, Any]:
-    """A DATABASES entry: persistent, health-checked connections with bounded waits."""
+    """A DATABASES entry: persistent, health-checked connections with bounded waits.
+
+    Through PgBouncer in transaction mode (``pooler="pgbouncer"``) a connection is not a
+    session: PgBouncer refuses the ``options`` startup parameter that carries the
+    statement timeout (set on the role instead: ``manage.py db_statement_timeout
+    --apply``), and server-side cursors (``.iterator()``) would outlive the transaction
+    their server connection was lent for.
+    """
+    if pooler not in POOLERS:
+        raise ImproperlyConfigured(f"DB_POOLER must be empty or 'pgbouncer', not {pooler!r}.")
     config = env.db_url_config(url)
     config["CONN_MAX_AGE"] = conn_max_age
     config["CONN_HEALTH_CHECKS"] = True
     options = config.setdefault("OPTIONS", {})
     if config["ENGINE"] == "django.db.backends.postgresql":
         options.setdefault("connect_timeout", connect_timeout)
-        options.setdefault("options", f"-c statement_timeout={statement_timeout_ms}")
+        if pooler == "pgbouncer":
+            config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        else:
+            options.setdefault("options", f"-c statement_timeout={statement_timeout_ms}")
     elif config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside a writer; IMMEDIATE transactions take the write
         # lock up front so concurrent writers wait (busy_timeout) instead of failing.

@@ -75,3 +75,19 @@ def test_check_deploy_fails_on_public_metrics_and_can_silence_a_warning(settings
     settings.SILENCED_SYSTEM_CHECKS = ["keel.W003"]
     settings.METRICS_ENABLED = False
     call_command("check", "--deploy", "--fail-level", "WARNING", "--tag", "compatibility")
+
+
+def test_through_pgbouncer_a_missing_role_timeout_is_a_warning(settings, monkeypatch):
+    from config.management.commands import db_statement_timeout
+
+    settings.DB_POOLER, settings.DB_STATEMENT_TIMEOUT_MS = "pgbouncer", 10_000
+    monkeypatch.setattr(db_statement_timeout, "statement_timeout_ms", lambda connection: 0)
+
+    found = checks.statement_timeout_survives_the_pooler(None, databases=["default"])
+
+    assert ids(found) == ["keel.W004"]
+    # Only when asked to look at the database (check --database default), and only
+    # through the pooler.
+    assert checks.statement_timeout_survives_the_pooler(None, databases=None) == []
+    settings.DB_POOLER = ""
+    assert checks.statement_timeout_survives_the_pooler(None, databases=["default"]) == []

@@ -81,6 +81,28 @@ def test_postgres_url_gets_persistent_connections_and_timeouts():
     assert config["OPTIONS"] == {"connect_timeout": 3, "options": "-c statement_timeout=1000"}
 
 
+def test_through_pgbouncer_no_startup_options_and_no_server_side_cursors():
+    config = build_database(
+        "postgres://keel:pw@pgbouncer:6432/keel",
+        conn_max_age=60,
+        connect_timeout=3,
+        statement_timeout_ms=1000,
+        pooler="pgbouncer",
+    )
+    # PgBouncer refuses the `options` startup parameter; Django's docs require the
+    # cursor setting under transaction pooling.
+    assert config["OPTIONS"] == {"connect_timeout": 3}
+    assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+def test_an_unknown_pooler_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="DB_POOLER"):
+        build_database(
+            "postgres://db/keel", conn_max_age=0, connect_timeout=1, statement_timeout_ms=1,
+            pooler="odyssey",
+        )  # fmt: skip
+
+
 def test_sqlite_url_gets_wal_and_immediate_transactions():
     config = build_database(
         "sqlite:////tmp/x.sqlite3", conn_max_age=60, connect_timeout=5, statement_timeout_ms=1

@@ -3,10 +3,12 @@
 On PostgreSQL it holds a session advisory lock for the whole run, so containers starting
 together (``MIGRATE_ON_START``, several release jobs) wait for each other instead of
 racing to create the same tables; the ones that wait then find nothing left to do.
-Run it against the database itself, not through a transaction-mode pooler, which would
-not keep a session lock.
+A session lock cannot be held through PgBouncer in transaction mode (it would stay on
+whichever server connection took it): with ``DB_POOLER=pgbouncer`` no lock is taken, so
+run migrations once (one job), or point ``DATABASE_URL`` at PostgreSQL itself for them.
 """
 
+from django.conf import settings
 from django.core.management.commands import migrate
 from django.db import connections
 
@@ -17,7 +19,7 @@ MIGRATION_LOCK = 0x6B65656C
 class Command(migrate.Command):
     def handle(self, *args, **options):
         connection = connections[options["database"]]
-        if connection.vendor != "postgresql":
+        if connection.vendor != "postgresql" or settings.DB_POOLER == "pgbouncer":
             return super().handle(*args, **options)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
