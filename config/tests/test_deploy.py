@@ -286,3 +286,86 @@ def test_procfile_migrates_on_release_and_runs_every_process():
         "worker": "python manage.py db_worker",
         "scheduler": "python manage.py run_periodic_jobs --every 3600",
     }
+
+
+KUBECTL = shutil.which("kubectl")
+
+
+@pytest.fixture(scope="module")
+def kubernetes() -> dict[tuple[str, str], dict]:
+    rendered = subprocess.run(
+        [KUBECTL, "kustomize", str(BASE_DIR / "deploy/kubernetes/overlays/production")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {(doc["kind"], doc["metadata"]["name"]): doc for doc in yaml.safe_load_all(rendered)}
+
+
+def _pod(resource: dict) -> dict:
+    spec = resource["spec"]
+    if resource["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]["spec"]
+
+
+needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+
+
+@needs_kubectl
+def test_kubernetes_production_overlay_has_every_workload_in_its_namespace(kubernetes):
+    assert set(kubernetes) == {
+        ("ConfigMap", "keel-config"),
+        ("Deployment", "keel-web"),
+        ("Deployment", "keel-worker"),
+        ("CronJob", "keel-periodic-jobs"),
+        ("Job", "keel-migrate"),
+        ("Service", "keel-web"),
+        ("Ingress", "keel"),
+        ("HorizontalPodAutoscaler", "keel-web"),
+        ("PodDisruptionBudget", "keel-web"),
+    }
+    assert {resource["metadata"]["namespace"] for resource in kubernetes.values()} == {"keel"}
+
+
+@needs_kubectl
+def test_kubernetes_workloads_run_the_image_as_its_numeric_non_root_user(kubernetes):
+    for key, resource in kubernetes.items():
+        if key[0] not in ("Deployment", "CronJob", "Job"):
+            continue
+        pod = _pod(resource)
+        assert pod["securityContext"]["runAsNonRoot"] is True, key
+        assert pod["securityContext"]["runAsUser"] == 10001, key
+        [container] = pod["containers"]
+        assert container["image"] == "registry.example.com/keel:1.0.0", key
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True, key
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}, key
+
+
+@needs_kubectl
+def test_kubernetes_web_probes_and_drain_fit_the_grace_period(kubernetes):
+    pod = _pod(kubernetes[("Deployment", "keel-web")])
+    [web] = pod["containers"]
+    assert web["livenessProbe"]["httpGet"]["path"] == "/health/live"
+    assert web["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+    assert web["startupProbe"]["httpGet"]["path"] == "/health/live"
+    pause = int(web["lifecycle"]["preStop"]["exec"]["command"][1])
+    graceful = int(kubernetes[("ConfigMap", "keel-config")]["data"]["GUNICORN_GRACEFUL_TIMEOUT"])
+    assert pause + graceful < pod["terminationGracePeriodSeconds"]
+
+
+@needs_kubectl
+def test_kubernetes_runs_the_commands_of_the_other_deployments(kubernetes, compose):
+    def command(key):
+        return _pod(kubernetes[key])["containers"][0]["command"]
+
+    assert command(("Job", "keel-migrate")) == ["python", "manage.py", "migrate", "--noinput"]
+    assert command(("Deployment", "keel-worker")) == compose["services"]["worker"]["command"]
+    assert command(("CronJob", "keel-periodic-jobs")) == [
+        "python",
+        "manage.py",
+        "run_periodic_jobs",
+    ]
+    config = kubernetes[("ConfigMap", "keel-config")]["data"]
+    assert config["MIGRATE_ON_START"] == "false"
+    assert config["NUM_PROXIES"] == "1"
