@@ -15,8 +15,14 @@ STAFF_GROUP = "Staff"
 STAFF_PERMISSIONS = [("accounts", "view_user")]
 
 
-def grant_to_group(apps, group_name: str, permissions: list[tuple[str, str]]) -> None:
-    """Data-migration helper: give a group permissions, creating both if needed."""
+def grant_to_group(
+    apps, group_name: str, permissions: list[tuple[str, str]], *, using: str
+) -> None:
+    """Data-migration helper: give a group permissions, creating both if needed.
+
+    ``using`` is the database being migrated (``schema_editor.connection.alias``): every
+    read and write goes there, never where a database router would send it (a replica).
+    """
     from django.contrib.auth.management import create_permissions
 
     Group = apps.get_model("auth", "Group")
@@ -24,10 +30,12 @@ def grant_to_group(apps, group_name: str, permissions: list[tuple[str, str]]) ->
     # Permissions are normally created after all migrations ran; make them now.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
+        create_permissions(app_config, apps=apps, verbosity=0, using=using)
         app_config.models_module = None
-    group, _ = Group.objects.get_or_create(name=group_name)
+    group, _ = Group.objects.using(using).get_or_create(name=group_name)
     for app_label, codename in permissions:
         group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            Permission.objects.using(using).get(
+                content_type__app_label=app_label, codename=codename
+            )
         )

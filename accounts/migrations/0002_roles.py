@@ -4,11 +4,12 @@ from accounts.roles import STAFF_GROUP, STAFF_PERMISSIONS, grant_to_group
 
 
 def create_roles(apps, schema_editor):
-    grant_to_group(apps, STAFF_GROUP, STAFF_PERMISSIONS)
+    grant_to_group(apps, STAFF_GROUP, STAFF_PERMISSIONS, using=schema_editor.connection.alias)
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name=STAFF_GROUP).delete()
+    groups = apps.get_model("auth", "Group").objects.using(schema_editor.connection.alias)
+    groups.filter(name=STAFF_GROUP).delete()
 
 
 class Migration(migrations.Migration):

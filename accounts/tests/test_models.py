@@ -115,3 +115,26 @@ def test_users_are_ordered_by_email():
         "bob@example.com",
         "carol@example.com",
     ]
+
+
+class ReadsFromAReplica:
+    """A router as a read-replica setup has one: reads go elsewhere (here: nowhere)."""
+
+    def db_for_read(self, model, **hints):
+        return "replica-that-is-not-there"
+
+
+def test_the_roles_data_migration_reads_and_writes_only_the_database_it_migrates(settings):
+    from django.apps import apps as installed_apps
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import STAFF_GROUP, grant_to_group
+
+    Group.objects.filter(name=STAFF_GROUP).delete()
+    settings.DATABASE_ROUTERS = ["accounts.tests.test_models.ReadsFromAReplica"]
+
+    grant_to_group(installed_apps, STAFF_GROUP, [("items", "view_item")], using="default")
+
+    settings.DATABASE_ROUTERS = []
+    group = Group.objects.get(name=STAFF_GROUP)
+    assert list(group.permissions.values_list("codename", flat=True)) == ["view_item"]

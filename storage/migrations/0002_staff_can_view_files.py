@@ -4,7 +4,9 @@ from accounts.roles import STAFF_GROUP, grant_to_group
 
 
 def grant(apps, schema_editor):
-    grant_to_group(apps, STAFF_GROUP, [("storage", "view_storedfile")])
+    grant_to_group(
+        apps, STAFF_GROUP, [("storage", "view_storedfile")], using=schema_editor.connection.alias
+    )
 
 
 class Migration(migrations.Migration):
