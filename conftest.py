@@ -8,6 +8,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config.api.exceptions import CacheUnavailable
+from config.ops import replicas
 from config.ops.dependencies import cache_breaker, storage_breaker
 from storage.health import forget_last_success
 
@@ -29,6 +30,7 @@ def _forget_process_state() -> None:
     cache_breaker.reset()
     storage_breaker.reset()
     forget_last_success()
+    replicas.health.forget()
 
 
 @pytest.fixture(autouse=True)

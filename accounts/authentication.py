@@ -24,6 +24,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
 from config.ops.logging import bind_user
+from config.ops.replicas import read_own_writes
 
 # ModelBackend's per-request caches of a user's permissions (django.contrib.auth.backends).
 PERMISSION_CACHE_ATTRIBUTES = ("_perm_cache", "_user_perm_cache", "_group_perm_cache")
@@ -36,6 +37,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
         result = super().authenticate(request)
         if result is not None:
             bind_user(result[0].pk)
+            read_own_writes(result[0].pk)
         return result
 
     def get_user(self, validated_token) -> User:

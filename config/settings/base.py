@@ -111,15 +111,38 @@ DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=10_000)
 # "pgbouncer" when DATABASE_URL points at PgBouncer in transaction mode.
 DB_POOLER = env.str("DB_POOLER", default="")
 
+_DATABASE_OPTIONS = {
+    "conn_max_age": env.int("DB_CONN_MAX_AGE", default=60),
+    "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
+    "statement_timeout_ms": DB_STATEMENT_TIMEOUT_MS,
+    "pooler": DB_POOLER,
+}
 DATABASES = {
     "default": build_database(
         env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env.int("DB_CONN_MAX_AGE", default=60),
-        connect_timeout=env.int("DB_CONNECT_TIMEOUT", default=5),
-        statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
-        pooler=DB_POOLER,
+        **_DATABASE_OPTIONS,
     )
 }
+# Read replicas (config/ops/replicas.py): zero or more URLs, aliases replica1, replica2...
+DB_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+# After a user's write, that user reads from the primary this long (read-your-writes).
+DB_REPLICA_STICKY_SECONDS = env.int("DB_REPLICA_STICKY_SECONDS", default=5)
+# A replica further behind than this is skipped.
+DB_REPLICA_MAX_LAG_SECONDS = env.float("DB_REPLICA_MAX_LAG_SECONDS", default=30.0)
+for _number, _url in enumerate(DB_REPLICA_URLS, start=1):
+    DATABASES[f"replica{_number}"] = {
+        **build_database(_url, **_DATABASE_OPTIONS),
+        # Tests use the test database itself for it (replication has nothing to copy).
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = []
+if DB_REPLICA_URLS:
+    DATABASE_ROUTERS = ["config.ops.replicas.ReplicaRouter"]
+    # Early, so every read of the request is routed knowing its method.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("config.ops.probes.ProbeMiddleware") + 1,
+        "config.ops.replicas.ReplicaRequestMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------
