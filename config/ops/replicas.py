@@ -129,7 +129,10 @@ def read_own_writes(user_id) -> None:
 
 
 class ReplicaRequestMiddleware:
-    """Unsafe requests read from the primary; a successful write makes its user sticky."""
+    """Unsafe requests read from the primary; a successful write makes its user sticky.
+
+    After AuthenticationMiddleware: an admin session's user is known from the start.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -137,6 +140,11 @@ class ReplicaRequestMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         unsafe = request.method not in SAFE_METHODS
         token = _on_primary.set(unsafe)
+        # A signed-in admin (a session; API clients are known only once DRF authenticates
+        # them, which calls read_own_writes itself).
+        signed_in = not unsafe and settings.SESSION_COOKIE_NAME in request.COOKIES
+        if signed_in and request.user.is_authenticated:
+            read_own_writes(request.user.pk)
         try:
             response = self.get_response(request)
         finally:

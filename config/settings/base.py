@@ -138,9 +138,9 @@ for _number, _url in enumerate(DB_REPLICA_URLS, start=1):
 DATABASE_ROUTERS = []
 if DB_REPLICA_URLS:
     DATABASE_ROUTERS = ["config.ops.replicas.ReplicaRouter"]
-    # Early, so every read of the request is routed knowing its method.
+    # Before the views, after the session's user is known (both read the primary).
     MIDDLEWARE.insert(
-        MIDDLEWARE.index("config.ops.probes.ProbeMiddleware") + 1,
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
         "config.ops.replicas.ReplicaRequestMiddleware",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

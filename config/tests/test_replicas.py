@@ -104,6 +104,22 @@ def test_a_write_makes_its_user_read_from_the_primary_for_a_while(one_replica):
     assert reads_of(other_user) == "replica1"
 
 
+def test_an_admin_who_just_saved_reads_the_changelist_from_the_primary(one_replica, settings):
+    staff = member("staff@example.com")
+    save = RequestFactory().post("/admin/items/item/1/change/")
+    save.user = staff
+    ReplicaRequestMiddleware(lambda request: HttpResponse(status=302))(save)
+
+    changelist = RequestFactory().get("/admin/items/item/")
+    changelist.COOKIES[settings.SESSION_COOKIE_NAME] = "a session"
+    changelist.user = staff
+
+    def view(request):
+        return HttpResponse(ReplicaRouter().db_for_read(Item))
+
+    assert ReplicaRequestMiddleware(view)(changelist).content.decode() == "default"
+
+
 def test_a_failed_write_does_not_make_its_user_sticky(one_replica):
     user = member("ann@example.com")
     post = RequestFactory().post("/api/v1/items/")
