@@ -670,10 +670,14 @@ def restart_postgres(services: Services, fault: Fault) -> None:
     fault.note = "pg_ctl restart -m fast"
 
 
-def stop_redis(services: Services, fault: Fault) -> None:
-    services.kill("redis")
+def _down_for_a_while(services: Services, name: str, start) -> None:
+    services.kill(name)
     time.sleep(4)
-    services.start_redis()
+    start()
+
+
+def stop_redis(services: Services, fault: Fault) -> None:
+    _down_for_a_while(services, "redis", services.start_redis)
     fault.note = "SIGKILL, 4 s down, started again (empty)"
 
 
@@ -685,9 +689,7 @@ def pause_redis(services: Services, fault: Fault) -> None:
 
 
 def kill_s3(services: Services, fault: Fault) -> None:
-    services.kill("s3")
-    time.sleep(4)
-    services.start_s3()
+    _down_for_a_while(services, "s3", services.start_s3)
     fault.note = "SIGKILL, 4 s down, started again on its data"
 
 

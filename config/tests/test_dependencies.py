@@ -172,6 +172,21 @@ def test_a_task_left_running_past_the_lease_is_queued_again(database_tasks):
     assert DBTaskResult.objects.get(pk=fresh.id).status == TaskResultStatus.RUNNING
 
 
+def reconnecting_worker(*, batch: bool):
+    from config.management.commands import db_worker
+
+    return db_worker.ReconnectingWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=batch,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+
+
 def test_db_worker_survives_a_database_error_and_carries_on(monkeypatch, database_tasks):
     from config.management.commands import db_worker
 
@@ -189,16 +204,7 @@ def test_db_worker_survives_a_database_error_and_carries_on(monkeypatch, databas
     # The test's own connection holds its transaction: count the closing, do not do it.
     monkeypatch.setattr(db_worker.connections, "close_all", lambda: closed.append(1))
     monkeypatch.setattr(db_worker.time, "sleep", pauses.append)
-    worker = db_worker.ReconnectingWorker(
-        queue_names=["default"],
-        interval=0,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    )
+    worker = reconnecting_worker(batch=False)
 
     worker.run()
 
@@ -288,16 +294,7 @@ def test_a_task_finishing_while_the_database_restarts_is_recorded_once_it_is_bac
     monkeypatch.setattr(DBTaskResult, "save", save_failing_while_down)
     monkeypatch.setattr(db_worker.time, "sleep", lambda seconds: None)
     monkeypatch.setattr(db_worker.connections, "close_all", lambda: None)
-    worker = db_worker.ReconnectingWorker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
+    worker = reconnecting_worker(batch=True)
 
     worker.run_task(task_row)
 
