@@ -36,6 +36,9 @@ DEPENDENCY_ERRORS = Counter(
 
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 BUCKET_ERRORS = (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)
+# A service that hangs costs a whole timeout per call: one is enough to stop calling it.
+REDIS_HANGS = (redis.exceptions.TimeoutError,)
+BUCKET_HANGS = (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError)
 # The bucket answering, but refusing: its own trouble (5xx, SlowDown) or our credentials.
 _REFUSING_STATUSES = frozenset({401, 403, 429})
 
@@ -81,6 +84,9 @@ def report_unavailable(unavailable: DependencyUnavailable, cause: BaseException)
 class CircuitBreaker:
     """Stop calling a failing service for ``cooldown`` seconds after ``threshold`` failures.
 
+    A timeout (one of ``hangs``) opens it at once: a service that hangs costs a whole
+    timeout per call, so a process pays it once per cooldown, not ``threshold`` times.
+
     One per process and service; gunicorn's sync workers are single-threaded, the lock
     keeps it right under threads too. While open, ``call`` raises ``unavailable()`` at
     once; the first call after the cooldown is let through as a probe.
@@ -94,9 +100,11 @@ class CircuitBreaker:
         unavailable: type[DependencyUnavailable],
         threshold: int = 3,
         cooldown: float = 5.0,
+        hangs: tuple[type[BaseException], ...] = (),
     ):
         self.name = name
         self.errors = errors
+        self.hangs = hangs
         self.unavailable = unavailable
         self.threshold = threshold
         self.cooldown = cooldown
@@ -129,6 +137,8 @@ class CircuitBreaker:
         DEPENDENCY_ERRORS.labels(self.name).inc()
         with self._lock:
             self._failures += 1
+            if isinstance(error, self.hangs):
+                self._failures = max(self._failures, self.threshold)
             opening = self._failures >= self.threshold
             if opening:
                 self._open_until = time.monotonic() + self.cooldown
@@ -149,5 +159,9 @@ class CircuitBreaker:
             logger.warning("%s answers again", self.name, extra={"dependency": self.name})
 
 
-cache_breaker = CircuitBreaker("cache", errors=REDIS_ERRORS, unavailable=CacheUnavailable)
-storage_breaker = CircuitBreaker("storage", errors=BUCKET_ERRORS, unavailable=StorageUnavailable)
+cache_breaker = CircuitBreaker(
+    "cache", errors=REDIS_ERRORS, unavailable=CacheUnavailable, hangs=REDIS_HANGS
+)
+storage_breaker = CircuitBreaker(
+    "storage", errors=BUCKET_ERRORS, unavailable=StorageUnavailable, hangs=BUCKET_HANGS
+)

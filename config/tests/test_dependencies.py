@@ -78,6 +78,25 @@ def test_a_dead_redis_is_skipped_after_a_few_failures(auth_client, redis_down):
 # --- the circuit breaker -----------------------------------------------------------------
 
 
+def test_a_service_that_hangs_opens_the_breaker_at_the_first_timeout():
+    import botocore.exceptions
+
+    from config.api.exceptions import StorageUnavailable
+
+    calls = []
+
+    def hanging():
+        calls.append(1)
+        raise botocore.exceptions.ReadTimeoutError(endpoint_url="http://s3")
+
+    for _ in range(3):
+        with pytest.raises(StorageUnavailable):
+            dependencies.storage_breaker.call(hanging)
+
+    assert len(calls) == 1  # one timeout paid, then refused at once
+    assert dependencies.storage_breaker.is_open
+
+
 def test_breaker_opens_after_the_threshold_and_probes_again_after_the_cooldown(monkeypatch):
     breaker = CircuitBreaker(
         "cache", errors=(redis.ConnectionError,), unavailable=CacheUnavailable, threshold=2
