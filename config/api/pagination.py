@@ -38,7 +38,8 @@ def _positive_number(request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    number = int(raw) if raw.isdecimal() else 0
+    # Bounded before int(): Python refuses to parse numbers of more than 4,300 digits.
+    number = int(raw) if raw.isdecimal() and len(raw) <= 18 else 0
     if number < 1:
         raise ValidationError({name: ["Enter a whole number from 1 upwards."]}, code="invalid")
     return number
