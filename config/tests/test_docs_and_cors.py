@@ -27,25 +27,25 @@ def cors(settings):
     settings.CORS_ALLOWED_ORIGINS = [ORIGIN]
 
 
-def test_cors_preflight_from_an_allowed_origin_is_answered(client, cors):
-    response = client.options(
-        "/api/v1/items/",
+def preflight(client, path: str, method: str, headers: str):
+    return client.options(
+        path,
         HTTP_ORIGIN=ORIGIN,
-        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
-        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD=method,
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS=headers,
     )
+
+
+def test_cors_preflight_from_an_allowed_origin_is_answered(client, cors):
+    response = preflight(client, "/api/v1/items/", "POST", "authorization, content-type")
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == ORIGIN
     assert "authorization" in response["Access-Control-Allow-Headers"]
 
 
 def test_cors_preflight_allows_conditional_request_and_request_id_headers(client, cors):
-    response = client.options(
-        "/api/v1/items/00000000-0000-4000-8000-000000000000/",
-        HTTP_ORIGIN=ORIGIN,
-        HTTP_ACCESS_CONTROL_REQUEST_METHOD="PATCH",
-        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="if-match, if-none-match, x-request-id",
-    )
+    item = "/api/v1/items/00000000-0000-4000-8000-000000000000/"
+    response = preflight(client, item, "PATCH", "if-match, if-none-match, x-request-id")
     assert response.status_code == 200
     allowed = {header.strip() for header in response["Access-Control-Allow-Headers"].split(",")}
     assert {"if-match", "if-none-match", "x-request-id"} <= allowed
