@@ -6,6 +6,7 @@ Gunicorn reads this file before Django starts, so it reads os.environ directly.
 
 import math
 import os
+import tempfile
 from pathlib import Path
 
 from prometheus_client import multiprocess
@@ -99,6 +100,25 @@ logconfig_dict = {
         },
     },
 }
+
+
+def storage_slots(environ, concurrency: int) -> int:
+    """STORAGE_MAX_CONCURRENT_CALLS, else all of the instance's request slots but one."""
+    if environ.get("STORAGE_MAX_CONCURRENT_CALLS"):
+        return int(environ["STORAGE_MAX_CONCURRENT_CALLS"])
+    return max(1, concurrency - 1)
+
+
+def post_fork(server, worker):
+    # A bucket that hangs may hold all of this instance's request slots but one, so
+    # /health/live and everything not touching files is still served (config.ops.bulkhead).
+    from config.ops.dependencies import storage_bulkhead
+
+    concurrency = server.num_workers * server.cfg.threads
+    storage_bulkhead.share(
+        Path(tempfile.gettempdir()) / f"keel-gunicorn-{server.pid}",
+        storage_slots(os.environ, concurrency),
+    )
 
 
 def child_exit(server, worker):

@@ -25,6 +25,7 @@ from config.api.exceptions import (
     DependencyUnavailable,
     StorageUnavailable,
 )
+from config.ops.bulkhead import AllSlotsBusy, Bulkhead
 
 logger = logging.getLogger("keel.dependencies")
 
@@ -89,7 +90,9 @@ class CircuitBreaker:
 
     One per process and service; gunicorn's sync workers are single-threaded, the lock
     keeps it right under threads too. While open, ``call`` raises ``unavailable()`` at
-    once; the first call after the cooldown is let through as a probe.
+    once; the first call after the cooldown is let through as a probe. Calls also go
+    through its ``bulkhead``, shared by the instance's workers (``config.ops.bulkhead``):
+    a service that hangs holds at most its slots, never every worker.
     """
 
     def __init__(
@@ -101,6 +104,7 @@ class CircuitBreaker:
         threshold: int = 3,
         cooldown: float = 5.0,
         hangs: tuple[type[BaseException], ...] = (),
+        bulkhead: Bulkhead | None = None,
     ):
         self.name = name
         self.errors = errors
@@ -108,6 +112,7 @@ class CircuitBreaker:
         self.unavailable = unavailable
         self.threshold = threshold
         self.cooldown = cooldown
+        self.bulkhead = bulkhead or Bulkhead(name)
         self._failures = 0
         self._open_until = 0.0
         self._lock = threading.Lock()
@@ -121,7 +126,12 @@ class CircuitBreaker:
             DEPENDENCY_ERRORS.labels(self.name).inc()
             raise self.unavailable()
         try:
-            result = function(*args, **kwargs)
+            with self.bulkhead.slot():
+                result = function(*args, **kwargs)
+        except AllSlotsBusy as busy:
+            # The service is slow, not failing: no reason to stop calling it.
+            DEPENDENCY_ERRORS.labels(self.name).inc()
+            raise self.unavailable() from busy
         except self.errors as error:
             self._record_failure(error)
             raise self.unavailable() from error
@@ -165,3 +175,5 @@ cache_breaker = CircuitBreaker(
 storage_breaker = CircuitBreaker(
     "storage", errors=BUCKET_ERRORS, unavailable=StorageUnavailable, hangs=BUCKET_HANGS
 )
+# Redis calls are bounded to a quarter second each; only the bucket's can hold a worker.
+storage_bulkhead = storage_breaker.bulkhead

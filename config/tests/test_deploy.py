@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -256,6 +257,32 @@ def test_gunicorn_config_reads_its_settings_from_the_environment(monkeypatch):
     assert conf.wsgi_app == "config.wsgi:application"
     assert conf.accesslog is None
     assert conf.logconfig_dict["handlers"]["stdout"]["formatter"] in {"json", "console"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "workers", "threads", "slots"),
+    [
+        ({}, 2, 1, 1),
+        ({}, 5, 1, 4),
+        ({}, 2, 4, 7),
+        ({}, 1, 1, 1),  # one worker: a hung bucket holds it; nothing else to keep free
+        ({"STORAGE_MAX_CONCURRENT_CALLS": "2"}, 5, 1, 2),
+    ],
+)
+def test_each_gunicorn_worker_shares_the_instances_storage_slots(
+    environ, workers, threads, slots, monkeypatch
+):
+    from config.ops.dependencies import storage_bulkhead
+
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    master = SimpleNamespace(pid=4242, num_workers=workers, cfg=SimpleNamespace(threads=threads))
+    try:
+        _gunicorn_conf().post_fork(master, worker=None)
+        assert storage_bulkhead.slots == slots
+        assert storage_bulkhead._directory.name == "keel-gunicorn-4242"
+    finally:
+        storage_bulkhead.close()
 
 
 @pytest.mark.django_db

@@ -131,6 +131,26 @@ def broken_s3_storage(settings, s3_settings, closed_port):
 
 
 @pytest.fixture
+def hung_s3_storage(settings, s3_settings):
+    """S3 settings pointing at a port that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)  # the kernel completes the handshakes; nothing reads
+        options = {
+            **s3_settings["OPTIONS"],
+            "endpoint_url": f"http://127.0.0.1:{listener.getsockname()[1]}",
+            "client_config": s3_settings["OPTIONS"]["client_config"].merge(
+                Config(retries={"max_attempts": 1}, read_timeout=HUNG_READ_TIMEOUT)
+            ),
+        }
+        settings.STORAGES = {**settings.STORAGES, "default": {**s3_settings, "OPTIONS": options}}
+        yield file_storage()
+
+
+HUNG_READ_TIMEOUT = 1.5
+
+
+@pytest.fixture
 def broken_local_storage(settings, tmp_path):
     """A local location that is a file, so nothing can be written under it."""
     location = tmp_path / "not-a-folder"

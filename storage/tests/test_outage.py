@@ -1,10 +1,17 @@
 """The bucket down: uploads are 503 storage_unavailable, nothing half-stored, reads go on."""
 
+import contextlib
+import threading
+import time
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from config.api.exceptions import StorageUnavailable
+from config.ops.dependencies import storage_bulkhead
 from config.tests.problems import assert_problem
 from storage.models import StoredFile
+from storage.tests.conftest import HUNG_READ_TIMEOUT
 from storage.tests.helpers import FILES_URL, TEXT, file_url, upload
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +75,36 @@ def test_direct_upload_completion_while_the_bucket_is_down_is_503_and_stays_pend
 
     assert_problem(response, 503, "storage_unavailable")
     assert StoredFile.objects.get(pk=pending.pk).status == StoredFile.Status.PENDING
+
+
+@pytest.fixture
+def instance_of_one_storage_slot(tmp_path):
+    """As config/gunicorn.py sets up an instance of two workers: one slot for the bucket."""
+    storage_bulkhead.share(tmp_path / "instance", 1)
+    yield
+    storage_bulkhead.close()
+
+
+def test_upload_while_another_request_hangs_on_the_bucket_is_refused_at_once(
+    auth_client, hung_s3_storage, instance_of_one_storage_slot
+):
+    held = threading.Thread(target=lambda: _suppress_unavailable(hung_s3_storage.exists, "x"))
+    held.start()
+    time.sleep(0.2)  # the other request is inside its call, holding the slot
+    try:
+        started = time.monotonic()
+        response = upload(auth_client, "notes.txt", TEXT)
+        waited = time.monotonic() - started
+    finally:
+        held.join(HUNG_READ_TIMEOUT + 5)
+
+    assert_problem(response, 503, "storage_unavailable")
+    assert response["Retry-After"] == "5"
+    # Refused by the bulkhead, long before the hung call's timeout.
+    assert waited < HUNG_READ_TIMEOUT - 0.5
+    assert not StoredFile.objects.exists()
+
+
+def _suppress_unavailable(call, *args):
+    with contextlib.suppress(StorageUnavailable):
+        call(*args)
