@@ -16,7 +16,8 @@ def with_floor_ratios(results: list[dict], scenarios) -> list[dict]:
 
 def markdown_table(report: dict) -> str:
     lines = [
-        f"Keel {report['commit']} on {report['cpus']} CPUs, {report['workers']} gunicorn workers, "
+        f"Keel {report['commit']} on {report['cpus']} CPUs, {report['workers']} gunicorn workers"
+        f" x {report.get('threads', 1)} threads, "
         f"{report['plan']['seconds']} s per run after {report['plan']['warmup']} s warm-up"
         + (" (QUICK smoke run: numbers not meaningful)" if report["quick"] else ""),
         "",

@@ -88,7 +88,7 @@ def main() -> None:
     queries = queries_per_request(plan_scenarios, data, user_id=str(data.user.pk))
 
     results = []
-    with _gunicorn(server_env, work_dir, workers=args.workers) as master_pid:
+    with _gunicorn(server_env, work_dir, workers=args.workers, threads=args.threads) as master_pid:
         for scenario in plan_scenarios:
             for connections in plan["connections"]:
                 results.append(
@@ -115,6 +115,7 @@ def main() -> None:
         "commit": _commit(),
         "quick": args.quick,
         "workers": args.workers,
+        "threads": args.threads,
         "cpus": os.cpu_count(),
         "plan": plan,
         "hasher": _hasher_parameters(),
@@ -123,7 +124,8 @@ def main() -> None:
     }
     out_dir = QUICK_RESULTS_DIR if args.quick else RESULTS_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
-    out_file = out_dir / f"{datetime.now(UTC):%Y-%m-%d}-{report['commit']}.json"
+    threads = f"-threads{args.threads}" if args.threads > 1 else ""
+    out_file = out_dir / f"{datetime.now(UTC):%Y-%m-%d}-{report['commit']}{threads}.json"
     out_file.write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(markdown_table(report))
@@ -133,6 +135,9 @@ def main() -> None:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (default 1; >1 is gthread)"
+    )
     parser.add_argument("--quick", action="store_true", help="3-second smoke run")
     return parser.parse_args()
 
@@ -159,6 +164,7 @@ def _environment(args: argparse.Namespace, port: int) -> dict[str, str]:
         "LOG_FORMAT": "json",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": str(args.workers),
+        "GUNICORN_THREADS": str(args.threads),
         **{
             f"THROTTLE_RATE_{scope}": unlimited
             for scope in [
@@ -187,7 +193,7 @@ def _recreate_database(url: str) -> None:
 
 
 @contextmanager
-def _gunicorn(environment: dict, work_dir: Path, *, workers: int):
+def _gunicorn(environment: dict, work_dir: Path, *, workers: int, threads: int):
     log = (work_dir / "gunicorn.log").open("w")
     process = subprocess.Popen(  # noqa: S603 - our own arguments
         [
@@ -205,7 +211,7 @@ def _gunicorn(environment: dict, work_dir: Path, *, workers: int):
     )
     try:
         _wait_until_ready(f"http://{environment['GUNICORN_BIND']}/health/ready", process)
-        _say(f"gunicorn up with {workers} workers (log: {log.name})")
+        _say(f"gunicorn up with {workers} workers x {threads} threads (log: {log.name})")
         yield process.pid
     finally:
         process.terminate()
