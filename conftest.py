@@ -8,8 +8,8 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config.api.exceptions import CacheUnavailable
-from config.ops import replicas
-from config.ops.dependencies import cache_breaker, storage_breaker, storage_bulkhead
+from config.ops import instance, replicas
+from config.ops.dependencies import cache_breaker, storage_breaker
 from storage.health import forget_last_success
 
 
@@ -29,7 +29,7 @@ def _isolated_state():
 def _forget_process_state() -> None:
     cache_breaker.reset()
     storage_breaker.reset()
-    storage_bulkhead.close()
+    instance.leave()
     forget_last_success()
     replicas.health.forget()
 

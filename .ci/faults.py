@@ -22,27 +22,20 @@ fails (services are its children, in their own sessions, holding none of its pip
 """
 
 import contextlib
-import glob
 import hashlib
-import http.client
-import json
 import os
 import random
-import shutil
 import signal
 import socket
-import socketserver
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
+import harness
+from harness import Answer, Stack, Verdict, finish, multipart, print_table, wait_until
+
 PASSWORD = "fault test passphrase 2026"
 LOAD_THREADS = 4
 # Each load thread pauses this long between requests: the machine stays short of
@@ -63,464 +56,46 @@ HEALTH_LIMIT = 1.0
 HEALTH_STALL_LIMIT = 5.0
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str, every: float = 0.1) -> float:
-    """Poll until ``predicate()`` is true; returns when it became true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            if predicate():
-                return time.monotonic()
-        time.sleep(every)
-    raise RuntimeError(f"timed out after {timeout:g} s waiting for {what}")
-
-
 # --- the services, each a child of this script -------------------------------------------
 
 
-class Services:
-    """Everything the run needs, on free loopback ports under one scratch directory."""
+class Services(Stack):
+    """PostgreSQL, Redis, S3, SMTP, a task worker, gunicorn and nginx for the run."""
 
     def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="keel-faults-"))
-        self.dir.chmod(0o755)
-        self.logs = self.dir / "logs"
-        self.logs.mkdir()
-        self.ports = {name: free_port() for name in ("pg", "redis", "gunicorn", "nginx")}
-        self.s3_ports = {name: free_port() for name in S3_PORT_FLAGS}
-        self.processes: dict[str, subprocess.Popen] = {}
-        self.pg_bin = sorted(glob.glob("/usr/lib/postgresql/15/bin"))[-1]
-        self.pg_data = self.dir / "pg"
-        self.smtp = SmtpSink()
-        self.bucket = "keel-faults"
+        super().__init__("keel-faults-")
 
-    # processes
+    def database_url(self, name: str = "pg", database: str = "keel_faults") -> str:
+        return super().database_url(name, database)
 
-    def spawn(
-        self, name: str, argv: list[str], env: dict | None = None, *, yielding: bool = False
-    ) -> subprocess.Popen:
-        """Start a child; ``yielding`` ones run at a lower CPU priority.
-
-        On this 2-core machine every service shares the CPU with the app under test: the
-        task worker's and the S3 server's start-up (a second of CPU each) would otherwise
-        starve gunicorn, which on separate machines in production they never could.
-        """
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (the child keeps it)
-        if yielding:
-            argv = ["nice", "-n", "10", *argv]
-        process = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
+    def keel_env(self, **overrides: str) -> dict[str, str]:
+        return super().keel_env(
+            TASK_LEASE_SECONDS=str(TASK_LEASE_SECONDS),
+            GUNICORN_WORKERS=str(GUNICORN_WORKERS),
+            **overrides,
         )
-        log.close()
-        self.processes[name] = process
-        return process
-
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        process = self.processes.pop(name, None)
-        if process and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=10)
-
-    # PostgreSQL: a throwaway cluster, owned by the postgres user when run as root
-
-    def _as_postgres(self, argv: list[str]) -> list[str]:
-        return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
-
-    def _pg_ctl(self, *args: str) -> None:
-        options = f"-p {self.ports['pg']} -k {self.pg_data} -c listen_addresses=127.0.0.1"
-        subprocess.run(
-            self._as_postgres(
-                [f"{self.pg_bin}/pg_ctl", "-D", str(self.pg_data), "-w", "-t", "60",
-                 "-l", str(self.pg_data / "server.log"), "-o", options, *args]
-            ),
-            check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, close_fds=True, cwd=self.dir,
-        )  # fmt: skip
-
-    def start_postgres(self) -> None:
-        self.pg_data.mkdir()
-        if os.geteuid() == 0:
-            shutil.chown(self.pg_data, "postgres", "postgres")
-        subprocess.run(
-            self._as_postgres(
-                [f"{self.pg_bin}/initdb", "-D", str(self.pg_data), "-U", "postgres",
-                 "-A", "trust", "--no-sync"]
-            ),
-            check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, close_fds=True,
-            cwd=self.dir,
-        )  # fmt: skip
-        self._pg_ctl("start")
-
-    def restart_postgres(self) -> None:
-        self._pg_ctl("restart", "-m", "fast")
-
-    def stop_postgres(self) -> None:
-        if (self.pg_data / "postmaster.pid").exists():
-            with contextlib.suppress(subprocess.CalledProcessError):
-                self._pg_ctl("stop", "-m", "immediate")
-
-    def database_url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.ports['pg']}/keel_faults"
-
-    def sql(self, query: str) -> list[tuple]:
-        import psycopg
-
-        with psycopg.connect(self.database_url().replace("postgres://", "postgresql://")) as db:
-            return db.execute(query).fetchall()
-
-    # Redis
-
-    def start_redis(self) -> None:
-        self.spawn(
-            "redis",
-            ["redis-server", "--port", str(self.ports["redis"]), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
-        )  # fmt: skip
-        wait_until(self.redis_answers, 10, "Redis")
-
-    def redis(self, *command: str) -> str:
-        result = subprocess.run(
-            ["redis-cli", "-h", "127.0.0.1", "-p", str(self.ports["redis"]), *command],
-            capture_output=True, text=True, timeout=5, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        return result.stdout.strip()
-
-    def redis_answers(self) -> bool:
-        return self.redis("PING") == "PONG"
-
-    # SeaweedFS S3
-
-    def start_s3(self) -> None:
-        flags = [f"-{flag}={self.s3_ports[flag]}" for flag in S3_PORT_FLAGS]
-        (self.dir / "s3").mkdir(exist_ok=True)
-        self.spawn(
-            "s3",
-            [str(ROOT / ".venv" / "bin" / "weed"), "mini", f"-dir={self.dir / 's3'}",
-             "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
-             "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
-             f"-bucket={self.bucket}", *flags],
-            env={**os.environ, "AWS_ACCESS_KEY_ID": S3_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET},
-            yielding=True,
-        )  # fmt: skip
-        wait_until(self.s3_accepts_writes, 60, "the S3 server to accept writes", every=0.5)
-
-    def s3_client(self):
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.s3_url(),
-            aws_access_key_id=S3_KEY,
-            aws_secret_access_key=S3_SECRET,
-            region_name="us-east-1",
-            config=Config(
-                s3={"addressing_style": "path"}, connect_timeout=2, read_timeout=5,
-                retries={"max_attempts": 1}, request_checksum_calculation="when_required",
-            ),
-        )  # fmt: skip
-
-    def s3_url(self) -> str:
-        return f"http://127.0.0.1:{self.s3_ports['s3.port']}"
-
-    def s3_accepts_writes(self) -> bool:
-        client = self.s3_client()
-        client.put_object(Bucket=self.bucket, Key="faults-probe", Body=b"probe")
-        client.delete_object(Bucket=self.bucket, Key="faults-probe")
-        return True
-
-    def s3_keys(self) -> set[str]:
-        keys, pages = set(), self.s3_client().get_paginator("list_objects_v2")
-        for page in pages.paginate(Bucket=self.bucket):
-            keys |= {entry["Key"] for entry in page.get("Contents", [])}
-        return keys
-
-    # Keel
-
-    def keel_env(self) -> dict[str, str]:
-        return {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "KEEL"))},
-            "DEBUG": "false",
-            "LOG_FORMAT": "json",
-            "SECRET_KEY": "faults-" + uuid.uuid4().hex * 2,
-            "JWT_SIGNING_KEY": "faults-jwt-" + uuid.uuid4().hex * 2,
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "false",
-            "SECURE_COOKIES": "false",
-            "SECURE_HSTS_SECONDS": "0",
-            "DATABASE_URL": self.database_url(),
-            "REDIS_URL": f"redis://127.0.0.1:{self.ports['redis']}/0",
-            "STORAGE_BACKEND": "s3",
-            "S3_BUCKET": self.bucket,
-            "S3_ENDPOINT_URL": self.s3_url(),
-            "S3_REGION": "us-east-1",
-            "S3_ADDRESSING_STYLE": "path",
-            "S3_CHECKSUMS_WHEN_REQUIRED": "true",
-            "S3_ACCESS_KEY_ID": S3_KEY,
-            "S3_SECRET_ACCESS_KEY": S3_SECRET,
-            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-            "TASK_LEASE_SECONDS": str(TASK_LEASE_SECONDS),
-            "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp.port}",
-            "STATIC_ROOT": str(self.dir / "static"),
-            "NUM_PROXIES": "1",
-            "GUNICORN_BIND": f"127.0.0.1:{self.ports['gunicorn']}",
-            "GUNICORN_WORKERS": str(GUNICORN_WORKERS),
-            **{f"THROTTLE_RATE_{scope}": "100000/min" for scope in THROTTLE_SCOPES},
-        }
-
-    def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.keel_env(), check=True,
-            capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        return result.stdout
-
-    def start_keel(self) -> None:
-        subprocess.run(
-            [f"{self.pg_bin}/createdb", "-h", "127.0.0.1", "-p", str(self.ports["pg"]),
-             "-U", "postgres", "keel_faults"],
-            check=True, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        self.manage("migrate", "--noinput", "-v0")
-        self.start_task_worker()
-        self.spawn("gunicorn", [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c",
-                                "config/gunicorn.py"], env=self.keel_env())  # fmt: skip
-        self.start_nginx()
-        wait_until(lambda: get("/health/ready", self)[0] == 200, 60, "Keel to be ready")
-
-    def start_task_worker(self) -> None:
-        self.spawn(
-            "worker",
-            [PYTHON, "manage.py", "db_worker", "--no-reload", "--interval", "0.2"],
-            env=self.keel_env(),
-            yielding=True,
-        )
-
-    def gunicorn_workers(self) -> list[int]:
-        master = self.processes["gunicorn"].pid
-        return [
-            int(pid)
-            for pid in os.listdir("/proc")
-            if pid.isdigit() and _parent_of(int(pid)) == master
-        ]
-
-    def start_nginx(self) -> None:
-        shipped = (ROOT / "deploy" / "nginx" / "keel.conf").read_text()
-        site = shipped.replace("server web:8000;", f"server 127.0.0.1:{self.ports['gunicorn']};")
-        site = site.replace("listen 8080;", f"listen 127.0.0.1:{self.ports['nginx']};")
-        temp = self.dir / "nginx"
-        temp.mkdir()
-        temp.chmod(0o777)  # nginx's workers run as nobody
-        (temp / "keel.conf").write_text(site)
-        (temp / "nginx.conf").write_text(
-            f"daemon off;\nworker_processes 1;\npid {temp}/nginx.pid;\n"
-            f"error_log {self.logs}/nginx-error.log warn;\n"
-            "events { worker_connections 512; }\n"
-            "http {\n  access_log off;\n"
-            + "".join(
-                f"  {kind}_temp_path {temp}/{kind};\n"
-                for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-            )
-            + f"  include {temp}/keel.conf;\n}}\n"
-        )
-        self.spawn("nginx", ["nginx", "-p", str(temp), "-c", str(temp / "nginx.conf")])
-        wait_until(lambda: get("/health/live", self)[0] == 200, 30, "nginx")
-
-    # all of it
 
     def start(self) -> None:
         self.smtp.start()
-        self.start_postgres()
+        self.start_postgres("pg")
+        self.createdb("pg", "keel_faults")
         self.start_redis()
         self.start_s3()
-        self.start_keel()
+        self.manage("migrate", "--noinput", "-v0")
+        self.start_task_worker()
+        self.start_gunicorn("gunicorn", self.keel_env())
+        self.start_nginx(["gunicorn"])
 
-    def stop(self) -> None:
-        for name in ("nginx", "gunicorn", "worker", "s3", "redis"):
-            self.kill(name, signal.SIGTERM if name == "gunicorn" else signal.SIGKILL)
-        self.stop_postgres()
-        self.smtp.stop()
+    def restart_postgres(self) -> None:
+        self.pg_ctl("pg", "restart", "-m", "fast")
 
-
-S3_KEY, S3_SECRET = "keel-faults-access", "keel-faults-secret-key"
-# Every port weed mini listens on, so it never meets another SeaweedFS on this machine.
-S3_PORT_FLAGS = (
-    "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
-    "filer.port.grpc", "s3.port", "s3.port.grpc", "admin.port", "admin.port.grpc",
-)  # fmt: skip
-THROTTLE_SCOPES = (
-    "ANON", "USER", "LOGIN_IP", "LOGIN_ACCOUNT", "REGISTER_IP", "REGISTER_ACCOUNT",
-    "PASSWORD_RESET_IP", "PASSWORD_RESET_ACCOUNT", "VERIFICATION_IP", "VERIFICATION_ACCOUNT",
-)  # fmt: skip
+    def gunicorn_workers(self) -> list[int]:
+        return self.children_of("gunicorn")
 
 
-def _parent_of(pid: int) -> int | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[1])
-
-
-# --- an SMTP server that keeps what it accepts ------------------------------------------
-
-
-class SmtpSink:
-    """Accepts mail on loopback and records each message it answered 250 to.
-
-    ``slow`` holds the answer to MAIL FROM for a while: a worker sending then is
-    mid-task, and a message whose sender died before DATA was never delivered.
-    """
-
-    def __init__(self):
-        self.port = free_port()
-        # (recipient, digest of the message) for each message delivered. A task that ran
-        # twice sends the same message (the same link) twice.
-        self.delivered: list[tuple[str, str]] = []
-        self.lock = threading.Lock()
-        self.slow = threading.Event()
-        sink = self
-
-        class Session(socketserver.StreamRequestHandler):
-            timeout = 30
-
-            def handle(self):
-                # A sender killed mid-session is what the test does: not an error here.
-                with contextlib.suppress(OSError):
-                    self.converse()
-
-            def converse(self):
-                self.say("220 faults sink")
-                recipients = []
-                while line := self.rfile.readline().decode(errors="replace").strip():
-                    verb = line[:4].upper()
-                    if verb in ("EHLO", "HELO"):
-                        self.say("250 faults sink")
-                    elif verb == "MAIL":
-                        if sink.slow.is_set():
-                            time.sleep(3)
-                        self.say("250 ok")
-                    elif verb == "RCPT":
-                        recipients.append(line.split(":", 1)[1].strip(" <>"))
-                        self.say("250 ok")
-                    elif verb == "DATA":
-                        self.say("354 go on")
-                        message = hashlib.sha256()
-                        while (line := self.rfile.readline()) not in (b".\r\n", b""):
-                            # Headers that differ between two sendings of one message.
-                            if not line.lower().startswith((b"date:", b"message-id:")):
-                                message.update(line)
-                        with sink.lock:
-                            sink.delivered += [(to, message.hexdigest()) for to in recipients]
-                        recipients = []
-                        self.say("250 queued")
-                    elif verb == "QUIT":
-                        self.say("221 bye")
-                        return
-                    else:
-                        self.say("250 ok")
-
-            def say(self, text: str) -> None:
-                self.wfile.write(f"{text}\r\n".encode())
-
-        class Server(socketserver.ThreadingTCPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self.server = Server(("127.0.0.1", self.port), Session)
-
-    def start(self) -> None:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-# --- HTTP through nginx --------------------------------------------------------------------
-
-
-@dataclass
-class Answer:
-    at: float
-    op: str
-    status: int  # 0: no HTTP answer at all
-    content_type: str = ""
-    retry_after: str | None = None
-    code: str = ""
-    seconds: float = 0.0
-    body: dict | None = None
-    headers: dict = field(default_factory=dict)
-
-    @property
-    def ended(self) -> float:
-        return self.at + self.seconds
-
-
-def request(services, method, path, *, body=None, raw=None, token=None, headers=None,
-            op="", timeout=15.0) -> Answer:  # fmt: skip
-    headers = dict(headers or {})
-    if body is not None:
-        raw = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    started = time.monotonic()
-    connection = http.client.HTTPConnection("127.0.0.1", services.ports["nginx"], timeout=timeout)
-    try:
-        connection.request(method, path, body=raw, headers=headers)
-        response = connection.getresponse()
-        content = response.read()
-    except (OSError, http.client.HTTPException) as error:
-        elapsed = time.monotonic() - started
-        return Answer(started, op, 0, code=type(error).__name__, seconds=elapsed)
-    finally:
-        connection.close()
-    answer = Answer(
-        started,
-        op,
-        response.status,
-        response.headers.get("Content-Type", ""),
-        response.headers.get("Retry-After"),
-        seconds=time.monotonic() - started,
-        headers=dict(response.headers),
-    )
-    if "json" in answer.content_type and content:
-        with contextlib.suppress(ValueError):
-            answer.body = json.loads(content)
-            if isinstance(answer.body, dict):
-                answer.code = str(answer.body.get("code", ""))
-    return answer
-
-
-def get(path: str, services) -> tuple[int, float]:
-    answer = request(services, "GET", path, timeout=5)
-    return answer.status, answer.seconds
-
-
-def multipart(filename: str, content: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        "Content-Type: text/plain\r\n\r\n"
-    ).encode()
-    return head + content + f"\r\n--{boundary}--\r\n".encode(), (
-        f"multipart/form-data; boundary={boundary}"
-    )
+def request(services: Services, method: str, path: str, **kwargs) -> Answer:
+    """One request through nginx."""
+    return harness.request(services.port("nginx"), method, path, **kwargs)
 
 
 # --- the load --------------------------------------------------------------------------------
@@ -793,19 +368,6 @@ def is_fine(answer: Answer) -> bool:
     return 200 <= answer.status < 400
 
 
-class Verdict:
-    def __init__(self):
-        self.failures: list[str] = []
-        self.passed = 0
-
-    def check(self, condition: bool, what: str) -> None:
-        if condition:
-            self.passed += 1
-        else:
-            self.failures.append(what)
-        print(("ok   " if condition else "FAIL ") + what, flush=True)
-
-
 def judge_answers(load: Load, faults: list[Fault], start: float, verdict: Verdict) -> None:
     outages = [f for f in faults if f.outage]
 
@@ -849,7 +411,12 @@ def judge_answers(load: Load, faults: list[Fault], start: float, verdict: Verdic
         verdict.check(not bad, f"{phase.name}: every failure is a 503 problem with Retry-After")
         verdict.check(not late, f"{phase.name}: no error from {RECOVERY_GRACE:g} s after recovery")
 
-    print_table(rows)
+    print_table(
+        ("phase", "outage s", "requests", "2xx/3xx", "503", "other", "last error",
+         "live max ms", "what was done"),
+        rows,
+    )  # fmt: skip
+    print("(last error: seconds after the service was back; outage: fault to recovery)\n")
     server_errors = [a for a in load.answers if a.status == 500]
     verdict.check(not server_errors, f"no 500 in {len(load.answers)} answers")
     outside = [a for a in load.answers if not is_fine(a) and window_of(a) is None]
@@ -864,16 +431,6 @@ def judge_answers(load: Load, faults: list[Fault], start: float, verdict: Verdic
         f"({p99 * 1000:.0f} ms), the slowest {max(waits, default=0) * 1000:.0f} ms "
         f"(limit {HEALTH_STALL_LIMIT:g} s)",
     )
-
-
-def print_table(rows) -> None:
-    header = ("phase", "outage s", "requests", "2xx/3xx", "503", "other", "last error",
-              "live max ms", "what was done")  # fmt: skip
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    print()
-    for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
-    print("(last error: seconds after the service was back; outage: fault to recovery)\n")
 
 
 def judge_state(services: Services, load: Load, verdict: Verdict) -> None:
@@ -993,17 +550,7 @@ def run() -> int:
     # The report must still come out, and the services stop, whatever went wrong.
     except Exception as error:  # noqa: BLE001
         verdict.check(False, f"the run itself: {type(error).__name__}: {error}")
-    finally:
-        services.stop()
-        if verdict.failures:
-            print(f"logs kept in {services.logs}")
-            for log in sorted(services.logs.glob("*.log")):
-                print(f"--- {log.name} (last lines)")
-                print("\n".join(log.read_text(errors="replace").splitlines()[-15:]))
-        else:
-            shutil.rmtree(services.dir, ignore_errors=True)
-    print(f"faults: {verdict.passed} passed, {len(verdict.failures)} failed")
-    return 1 if verdict.failures else 0
+    return finish(services, verdict, "faults")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Gunicorn reads this file before Django starts, so it reads os.environ directly.
 
 import math
 import os
-import tempfile
+import signal
+import threading
 from pathlib import Path
 
 from prometheus_client import multiprocess
@@ -64,6 +65,9 @@ timeout = _int("GUNICORN_TIMEOUT", 30)
 # On SIGTERM, workers finish in-flight requests for up to this long before exiting.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# On SIGTERM, first serve this long with /health/ready at 503, for load balancers that
+# route by readiness; Kubernetes' preStop pause does the same for its Services.
+drain_seconds = float(os.environ.get("GUNICORN_DRAIN_SECONDS", 0))
 # Recycle workers now and then so a slow leak never grows without bound.
 # (High enough not to restart a busy worker every few seconds: a restart costs ~0.5 s.)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 100_000)
@@ -112,13 +116,46 @@ def storage_slots(environ, concurrency: int) -> int:
 def post_fork(server, worker):
     # A bucket that hangs may hold all of this instance's request slots but one, so
     # /health/live and everything not touching files is still served (config.ops.bulkhead).
-    from config.ops.dependencies import storage_bulkhead
+    from config.ops import instance
 
     concurrency = server.num_workers * server.cfg.threads
-    storage_bulkhead.share(
-        Path(tempfile.gettempdir()) / f"keel-gunicorn-{server.pid}",
-        storage_slots(os.environ, concurrency),
-    )
+    instance.join(server.pid, storage_slots=storage_slots(os.environ, concurrency))
+
+
+class DrainOnTerm:
+    """The master's SIGTERM handler: drain for ``seconds`` first, then stop as gunicorn does.
+
+    The first SIGTERM marks the instance draining (``/health/ready`` answers 503 while
+    every request is still served) and sends the second one ``seconds`` later; that one,
+    or an operator's second SIGTERM, starts gunicorn's graceful stop.
+    """
+
+    def __init__(self, server, seconds: float):
+        self.server = server
+        self.seconds = seconds
+        self.draining = False
+
+    def __call__(self) -> None:
+        from config.ops import instance
+
+        if self.draining or self.seconds <= 0:
+            raise StopIteration  # what gunicorn's own handle_term does
+        self.draining = True
+        instance.start_draining(self.server.pid)
+        self.server.log.info("draining: readiness 503 for %g s, then stopping", self.seconds)
+        timer = threading.Timer(self.seconds, os.kill, (os.getpid(), signal.SIGTERM))
+        timer.daemon = True
+        timer.start()
+
+
+def when_ready(server):
+    server.handle_term = DrainOnTerm(server, drain_seconds)
+
+
+def on_exit(server):
+    from config.ops import instance
+
+    instance.remove(server.pid)
 
 
 def child_exit(server, worker):

@@ -10,8 +10,9 @@ waited in vain, the next ones for a second do not wait at all.
 
 The slots are ``flock``-ed files in a directory of the instance's own, so every worker of
 one gunicorn master shares them and a worker that dies, even by SIGKILL, frees its slot
-with its descriptors. ``config/gunicorn.py`` configures it in each worker (``share``); a
-process it was never configured in (runserver, a command, the task worker) has no limit.
+with its descriptors. Each gunicorn worker ``share``s it on joining its instance
+(``config.ops.instance``); a process that never did (runserver, a command, the task
+worker) has no limit.
 """
 
 import contextlib

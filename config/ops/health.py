@@ -16,6 +16,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.ops import instance
+
 logger = logging.getLogger(__name__)
 
 
@@ -58,6 +60,9 @@ def live(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 def ready(request: HttpRequest) -> JsonResponse:
+    if instance.is_draining():
+        # Stopping: the load balancer should send its requests elsewhere from now on.
+        return JsonResponse({"status": "draining", "checks": {}}, status=503)
     checks = {
         name: {**_run_check(name, check), "critical": critical}
         for name, (check, critical) in READY_CHECKS.items()

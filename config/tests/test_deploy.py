@@ -153,7 +153,7 @@ def test_compose_runs_the_postgresql_major_that_ci_tests():
         r"image: postgres:(\d+)", (BASE_DIR / "docker-compose.yml").read_text()
     )
     ci_major = re.search(
-        r"/usr/lib/postgresql/(\d+)/bin", (BASE_DIR / ".ci/faults.py").read_text()
+        r"/usr/lib/postgresql/(\d+)/bin", (BASE_DIR / ".ci/harness.py").read_text()
     )
     assert compose_major[1] == ci_major[1] == "15"
 
@@ -256,6 +256,7 @@ def test_gunicorn_config_reads_its_settings_from_the_environment(monkeypatch):
     assert conf.forwarded_allow_ips == "10.0.0.1"
     assert conf.wsgi_app == "config.wsgi:application"
     assert conf.accesslog is None
+    assert conf.drain_seconds == 0
     assert conf.logconfig_dict["handlers"]["stdout"]["formatter"] in {"json", "console"}
 
 
@@ -272,6 +273,7 @@ def test_gunicorn_config_reads_its_settings_from_the_environment(monkeypatch):
 def test_each_gunicorn_worker_shares_the_instances_storage_slots(
     environ, workers, threads, slots, monkeypatch
 ):
+    from config.ops import instance
     from config.ops.dependencies import storage_bulkhead
 
     for name, value in environ.items():
@@ -280,9 +282,48 @@ def test_each_gunicorn_worker_shares_the_instances_storage_slots(
     try:
         _gunicorn_conf().post_fork(master, worker=None)
         assert storage_bulkhead.slots == slots
-        assert storage_bulkhead._directory.name == "keel-gunicorn-4242"
+        assert storage_bulkhead._directory == instance.directory_of(4242)
     finally:
-        storage_bulkhead.close()
+        instance.leave()
+
+
+class FakeArbiter:
+    """What DrainOnTerm uses of gunicorn's master: its pid and its log."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.log = SimpleNamespace(info=lambda *args: None)
+
+
+def test_sigterm_drains_before_gunicorn_stops(monkeypatch, tmp_path):
+    from config.ops import instance
+
+    monkeypatch.setattr(instance.tempfile, "gettempdir", lambda: str(tmp_path))
+    conf = _gunicorn_conf()
+    sent = []
+    monkeypatch.setattr(conf.threading, "Timer", lambda *args: FakeTimer(sent, *args))
+    handle_term = conf.DrainOnTerm(FakeArbiter(4242), seconds=5)
+
+    handle_term()  # the first SIGTERM: keep serving, readiness 503
+    assert (instance.directory_of(4242) / "draining").exists()
+    assert sent == [(5, os.kill, (os.getpid(), conf.signal.SIGTERM))]
+    with pytest.raises(StopIteration):  # the second: gunicorn's own graceful stop
+        handle_term()
+
+
+def test_sigterm_stops_at_once_without_a_drain():
+    handle_term = _gunicorn_conf().DrainOnTerm(FakeArbiter(4242), seconds=0)
+
+    with pytest.raises(StopIteration):
+        handle_term()
+
+
+class FakeTimer:
+    def __init__(self, sent, seconds, function, args):
+        sent.append((seconds, function, args))
+
+    def start(self):
+        pass
 
 
 @pytest.mark.django_db

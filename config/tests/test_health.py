@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from config.ops import health
+from config.ops import health, instance
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +95,29 @@ def test_api_request_with_a_disallowed_host_is_a_problem_not_html(client, settin
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "bad_request"
+
+
+@pytest.fixture
+def joined_instance(monkeypatch, tmp_path):
+    """This process as a worker of a gunicorn instance, as config/gunicorn.py makes it."""
+    monkeypatch.setattr(instance.tempfile, "gettempdir", lambda: str(tmp_path))
+    instance.join(4242, storage_slots=1)
+    yield 4242
+    instance.leave()
+
+
+def test_ready_is_503_draining_once_the_instance_was_told_to_stop(client, joined_instance):
+    assert client.get("/health/ready").status_code == 200
+
+    instance.start_draining(joined_instance)
+    ready, live = client.get("/health/ready"), client.get("/health/live")
+
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "draining", "checks": {}}
+    assert live.status_code == 200  # still serving: only the load balancer is told
+
+
+def test_a_draining_mark_of_another_instance_is_not_this_ones(client, joined_instance):
+    instance.start_draining(joined_instance + 1)
+
+    assert client.get("/health/ready").status_code == 200
