@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint fmt migrate makemigrations superuser schema check-deploy shell clean seed worker periodic storage-check bench bench-check resource
+.PHONY: help install install-dev run test lint fmt migrate makemigrations superuser schema schema-check check-deploy shell clean seed worker periodic storage-check bench bench-check resource
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -68,8 +68,12 @@ makemigrations: $(RUNTIME_STAMP) ## Create migrations for model changes
 superuser: $(RUNTIME_STAMP) ## Create an admin login interactively
 	$(MANAGE) createsuperuser
 
-schema: $(RUNTIME_STAMP) ## Validate and write the OpenAPI schema to schema.yaml
-	$(MANAGE) spectacular --validate --fail-on-warn --file schema.yaml
+schema: $(RUNTIME_STAMP) ## Write openapi.yaml (committed) from the code, on the embedded defaults (no .env)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file openapi.yaml
+
+schema-check: $(RUNTIME_STAMP) ## Fail when openapi.yaml differs from what the code generates
+	@DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file $(VENV)/openapi.yaml
+	@diff -u openapi.yaml $(VENV)/openapi.yaml || { echo "openapi.yaml is stale: run make schema and commit it"; exit 1; }
 
 check-deploy: $(RUNTIME_STAMP) ## Run Django's deployment checks with production-like settings
 	DEBUG=false SECRET_KEY=$$($(RANDOM_SECRET)) JWT_SIGNING_KEY=$$($(RANDOM_SECRET)) \
