@@ -50,6 +50,20 @@ class _ReusingClient(redis.RedisCacheClient):
         return client
 
 
+def _delete_matching(self, pattern: str) -> int:
+    """Delete the keys matching ``pattern``, a thousand at a time."""
+    client, deleted = self.get_client(write=True), 0
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=pattern, count=1000):
+        batch.append(key)
+        if len(batch) == 1000:
+            deleted += client.unlink(*batch)
+            batch = []
+    if batch:
+        deleted += client.unlink(*batch)
+    return deleted
+
+
 def _through_breaker(operation):
     @functools.wraps(operation)
     def guarded(self, *args, **kwargs):
@@ -60,6 +74,7 @@ def _through_breaker(operation):
 
 for _name in _CLIENT_OPERATIONS:
     setattr(_ReusingClient, _name, _through_breaker(getattr(redis.RedisCacheClient, _name)))
+_ReusingClient.delete_matching = _through_breaker(_delete_matching)
 
 
 class RedisCache(redis.RedisCache):
@@ -78,6 +93,14 @@ class RedisCache(redis.RedisCache):
             return super().get_many(keys, version)
         except CacheUnavailable:
             return {}
+
+    def clear(self):
+        """Delete this cache's keys (those under ``KEY_PREFIX``), not the whole database.
+
+        Django's flushes the Redis database: a test run, a benchmark or another app
+        pointed at the Redis a server uses would wipe that server's keys too.
+        """
+        self._cache.delete_matching(f"{self.key_prefix}:*" if self.key_prefix else "*")
 
     def has_key(self, key, version=None):
         try:

@@ -2,7 +2,9 @@
 
 Reads no ``.env`` (only the entry points do), so a developer's file cannot change what
 the tests see; ``DATABASE_URL``/``REDIS_URL`` from the environment still pick the
-database and cache, as CI does for its PostgreSQL and Redis passes.
+database and cache, as CI does for its PostgreSQL and Redis passes. The tests' cache keys
+have a prefix of their own, and clearing the cache deletes only those: a suite pointed
+at the Redis a development server uses leaves that server's keys alone.
 """
 
 from config.settings.base import *  # noqa: F403
@@ -13,3 +15,5 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     *PASSWORD_HASHERS,  # noqa: F405
 ]
+
+CACHES["default"]["KEY_PREFIX"] = "keel-test"  # noqa: F405
