@@ -36,7 +36,7 @@ install: $(RUNTIME_STAMP) ## Create .venv and install the runtime requirements
 
 install-dev: $(DEV_STAMP) ## Create .venv and install runtime + test/lint requirements
 
-run: $(RUNTIME_STAMP) ## Migrate the database and serve the API on http://$(HOST):$(PORT) (HOST=, PORT=)
+run: $(RUNTIME_STAMP) ## Migrate and serve the API on http://127.0.0.1:8000 (HOST=…, PORT=… to change)
 	$(MANAGE) migrate --noinput
 	@echo ""
 	@echo "  Keel is starting on http://$(HOST):$(PORT)"
