@@ -8,8 +8,10 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
-COPY requirements.txt /tmp/requirements.txt
-RUN /opt/venv/bin/pip install -r /tmp/requirements.txt
+# Every package pinned with its hashes (make lock): what CI tested, byte for byte.
+COPY requirements.lock /tmp/requirements.lock
+RUN /opt/venv/bin/pip install --no-deps --require-hashes -r /tmp/requirements.lock \
+    && /opt/venv/bin/pip check
 
 # --- Runtime stage -------------------------------------------------------------------
 FROM python:3.13-slim

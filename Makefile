@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint fmt migrate makemigrations superuser schema schema-check check-deploy shell clean seed worker periodic storage-check bench bench-check resource
+.PHONY: help install install-dev lock lock-check upgrade run test lint fmt migrate makemigrations superuser schema schema-check check-deploy shell clean seed worker periodic storage-check bench bench-check resource
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -23,14 +23,25 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Stamps make reinstalling happen only when a requirements file changed.
-$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+# Installs come from the locks: every package pinned, with its hashes, and nothing else
+# (--no-deps: the lock is the whole resolution; pip check proves it consistent). The
+# stamps make reinstalling happen only when a lock changed.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --no-deps --require-hashes
+
+$(RUNTIME_STAMP): requirements.lock | $(BIN)/python
+	$(PIP_INSTALL) -r requirements.lock
+	$(BIN)/python -m pip check --quiet
 	@touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(DEV_STAMP): requirements.lock requirements-dev.lock | $(BIN)/python
+	$(PIP_INSTALL) -r requirements-dev.lock
+	$(BIN)/python -m pip check --quiet
 	@touch $@ $(RUNTIME_STAMP)
+
+# The locks are generated from the human-edited requirements*.txt: one resolution for
+# every Python from 3.11 and every platform, keeping the versions already locked.
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock"
 
 install: $(RUNTIME_STAMP) ## Create .venv and install the runtime requirements
 
@@ -58,6 +69,24 @@ lint: $(DEV_STAMP) ## Lint and check formatting (what CI runs)
 fmt: $(DEV_STAMP) ## Fix lint findings and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+lock: $(DEV_STAMP) ## Regenerate requirements*.lock (with hashes) from requirements*.txt
+	$(LOCK) requirements.txt -o requirements.lock
+	$(LOCK) requirements-dev.txt -o requirements-dev.lock
+
+lock-check: $(DEV_STAMP) ## Fail when a lock is stale against its requirements file
+	@for name in requirements requirements-dev; do \
+		cp $$name.lock $(VENV)/$$name.lock \
+		&& $(LOCK) $$name.txt -o $(VENV)/$$name.lock \
+		&& diff -u $$name.lock $(VENV)/$$name.lock \
+		|| { echo "$$name.lock is stale against $$name.txt: run make lock and commit it"; exit 1; }; \
+	done
+
+upgrade: $(DEV_STAMP) ## Bump one unpinned (transitive) package in the locks (PACKAGE=x)
+	@test -n "$(PACKAGE)" || { echo "usage: make upgrade PACKAGE=x (a pinned one: edit its pin in requirements*.txt, then make lock)"; exit 2; }
+	$(LOCK) --upgrade-package $(PACKAGE) requirements.txt -o requirements.lock
+	$(LOCK) --upgrade-package $(PACKAGE) requirements-dev.txt -o requirements-dev.lock
+	@git diff --stat -- requirements.lock requirements-dev.lock
 
 migrate: $(RUNTIME_STAMP) ## Apply database migrations
 	$(MANAGE) migrate

@@ -171,6 +171,27 @@ def test_compose_s3_server_creates_the_bucket_the_app_uses(compose):
     assert s3["environment"]["AWS_ACCESS_KEY_ID"] == compose["x-app-env"]["S3_ACCESS_KEY_ID"]
 
 
+@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+def test_every_locked_package_is_pinned_with_its_hashes(lock):
+    entries = re.split(r"\n(?=[A-Za-z])", (BASE_DIR / lock).read_text().split("\n", 2)[2])
+    assert len(entries) > 20
+    for entry in entries:
+        assert re.match(r"^[A-Za-z0-9_.\-]+==\S+", entry), entry
+        assert "--hash=sha256:" in entry, entry
+
+
+def test_the_image_and_make_install_from_the_locks_by_hash():
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+    makefile = (BASE_DIR / "Makefile").read_text()
+
+    assert "pip install --no-deps --require-hashes -r /tmp/requirements.lock" in dockerfile
+    assert "PIP_INSTALL := $(BIN)/python -m pip install --quiet --no-deps --require-hashes" in (
+        makefile
+    )
+    assert "$(PIP_INSTALL) -r requirements.lock" in makefile
+    assert "$(PIP_INSTALL) -r requirements-dev.lock" in makefile
+
+
 def test_dockerfile_is_multi_stage_slim_and_runs_as_a_numeric_non_root_user():
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
     assert dockerfile.count("FROM python:3.13-slim") == 2
