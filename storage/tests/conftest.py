@@ -132,10 +132,13 @@ def broken_s3_storage(settings, s3_settings, closed_port):
 
 @pytest.fixture
 def hung_s3_storage(settings, s3_settings):
-    """S3 settings pointing at a port that accepts connections and never answers."""
+    """S3 settings pointing at a port that accepts connections and never answers.
+
+    Yields the storage and ``reached()``, which waits for a call to connect to it.
+    """
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
-        listener.listen(16)  # the kernel completes the handshakes; nothing reads
+        listener.listen(16)  # the kernel completes the handshakes; nothing is read
         options = {
             **s3_settings["OPTIONS"],
             "endpoint_url": f"http://127.0.0.1:{listener.getsockname()[1]}",
@@ -144,10 +147,18 @@ def hung_s3_storage(settings, s3_settings):
             ),
         }
         settings.STORAGES = {**settings.STORAGES, "default": {**s3_settings, "OPTIONS": options}}
-        yield file_storage()
+        accepted = []
+
+        def reached():
+            listener.settimeout(10)
+            accepted.append(listener.accept()[0])  # held open, never answered
+
+        yield file_storage(), reached
+        for connection in accepted:
+            connection.close()
 
 
-HUNG_READ_TIMEOUT = 1.5
+HUNG_READ_TIMEOUT = 4.0
 
 
 @pytest.fixture

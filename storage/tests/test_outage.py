@@ -88,10 +88,11 @@ def instance_of_one_storage_slot(tmp_path):
 def test_upload_while_another_request_hangs_on_the_bucket_is_refused_at_once(
     auth_client, hung_s3_storage, instance_of_one_storage_slot
 ):
-    held = threading.Thread(target=lambda: _suppress_unavailable(hung_s3_storage.exists, "x"))
+    storage, reached = hung_s3_storage
+    held = threading.Thread(target=lambda: _suppress_unavailable(storage.exists, "x"))
     held.start()
-    time.sleep(0.2)  # the other request is inside its call, holding the slot
     try:
+        reached()  # the other request is inside its call to the bucket, holding the slot
         started = time.monotonic()
         response = upload(auth_client, "notes.txt", TEXT)
         waited = time.monotonic() - started
@@ -100,8 +101,8 @@ def test_upload_while_another_request_hangs_on_the_bucket_is_refused_at_once(
 
     assert_problem(response, 503, "storage_unavailable")
     assert response["Retry-After"] == "5"
-    # Refused by the bulkhead, long before the hung call's timeout.
-    assert waited < HUNG_READ_TIMEOUT - 0.5
+    # Refused by the bulkhead (after its 0.5 s wait), long before the hung call's timeout.
+    assert waited < HUNG_READ_TIMEOUT / 2
     assert not StoredFile.objects.exists()
 
 
