@@ -60,7 +60,7 @@ run: $(RUNTIME_STAMP) ## Migrate and serve the API on http://127.0.0.1:8000 (HOS
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: $(DEV_STAMP) ## Run the whole test suite with the coverage gate
-	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered --cov-report=xml --cov-fail-under=90 $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) ## Lint and check formatting (what CI runs)
 	$(BIN)/ruff check .

@@ -158,6 +158,17 @@ def test_compose_runs_the_postgresql_major_that_ci_tests():
     assert compose_major[1] == ci_major[1] == "15"
 
 
+def test_the_github_workflow_runs_ci_run_with_the_same_service_majors():
+    workflow = yaml.safe_load((BASE_DIR / ".github/workflows/ci.yml").read_text())
+    compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+    job = workflow["jobs"]["ci"]
+
+    assert {"run": "bash .ci/run", "name": ".ci/run"} in job["steps"]
+    assert job["services"]["postgres"]["image"] == compose["services"]["db"]["image"]
+    assert job["services"]["redis"]["image"] == compose["services"]["redis"]["image"]
+    assert job["services"]["postgres"]["ports"] == ["5432:5432"]
+
+
 def test_compose_database_has_a_volume_and_a_healthcheck(compose):
     db = compose["services"]["db"]
     assert db["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
