@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev lock lock-check upgrade run test lint fmt migrate makemigrations superuser schema schema-check check-deploy shell clean seed worker periodic storage-check bench bench-check resource
+.PHONY: help install install-dev lock lock-check upgrade run test lint typecheck fmt migrate makemigrations superuser schema schema-check check-deploy shell clean seed worker periodic storage-check bench bench-check resource
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ test: $(DEV_STAMP) ## Run the whole test suite with the coverage gate
 lint: $(DEV_STAMP) ## Lint and check formatting (what CI runs)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(DEV_STAMP) ## Type-check the app and config code with mypy (django-stubs, DRF stubs)
+	$(BIN)/mypy
 
 fmt: $(DEV_STAMP) ## Fix lint findings and format the code
 	$(BIN)/ruff check --fix .
