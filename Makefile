@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev lock lock-check upgrade run test lint typecheck fmt migrate makemigrations superuser schema schema-check check-deploy shell clean seed worker periodic storage-check bench bench-check resource
+.PHONY: help install install-dev lock lock-check upgrade run test lint typecheck fmt migrate makemigrations superuser schema schema-check client client-check check-deploy shell clean seed worker periodic storage-check bench bench-check resource
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -106,6 +106,19 @@ schema: $(RUNTIME_STAMP) ## Write openapi.yaml (committed) from the code, on the
 schema-check: $(RUNTIME_STAMP) ## Fail when openapi.yaml differs from what the code generates
 	@DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file $(VENV)/openapi.yaml
 	@diff -u openapi.yaml $(VENV)/openapi.yaml || { echo "openapi.yaml is stale: run make schema and commit it"; exit 1; }
+
+CLIENT := clients/typescript
+
+$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+
+client: $(CLIENT)/node_modules/.package-lock.json ## Regenerate the TypeScript client from openapi.yaml and type-check it
+	cd $(CLIENT) && npm run --silent generate && npm run --silent typecheck
+
+client-check: $(CLIENT)/node_modules/.package-lock.json ## Fail when the TypeScript client is stale against openapi.yaml
+	cd $(CLIENT) && npm run --silent generate && npm run --silent typecheck
+	@git diff --exit-code -- $(CLIENT)/src/schema.d.ts \
+		|| { echo "the TypeScript client is stale: run make client and commit it"; exit 1; }
 
 check-deploy: $(RUNTIME_STAMP) ## Run Django's deployment checks with production-like settings
 	DEBUG=false SECRET_KEY=$$($(RANDOM_SECRET)) JWT_SIGNING_KEY=$$($(RANDOM_SECRET)) \
