@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev lock lock-check upgrade run test lint typecheck fmt migrate makemigrations superuser schema schema-check client client-check check-deploy shell clean seed worker periodic storage-check bench bench-check resource
+.PHONY: help install install-dev lock lock-check upgrade run test lint typecheck hooks fmt migrate makemigrations superuser schema schema-check client client-check check-deploy shell clean seed worker periodic storage-check bench bench-check resource
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ lint: $(DEV_STAMP) ## Lint and check formatting (what CI runs)
 
 typecheck: $(DEV_STAMP) ## Type-check the app and config code with mypy (django-stubs, DRF stubs)
 	$(BIN)/mypy
+
+hooks: $(DEV_STAMP) ## Install the git hooks (.pre-commit-config.yaml: local, offline)
+	$(BIN)/pre-commit install
 
 fmt: $(DEV_STAMP) ## Fix lint findings and format the code
 	$(BIN)/ruff check --fix .
