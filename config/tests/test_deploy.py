@@ -1,6 +1,7 @@
 """The deployment files agree with the app (no Docker engine runs here, so they are read)."""
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -156,6 +157,36 @@ def test_compose_runs_the_postgresql_major_that_ci_tests():
         r"/usr/lib/postgresql/(\d+)/bin", (BASE_DIR / ".ci/harness.py").read_text()
     )
     assert compose_major[1] == ci_major[1] == "15"
+
+
+def test_the_development_override_reloads_web_and_worker_on_the_mounted_source():
+    base = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+    override = yaml.safe_load((BASE_DIR / "docker-compose.override.yml").read_text())
+    web, worker = override["services"]["web"], override["services"]["worker"]
+
+    assert set(override["services"]) <= set(base["services"])
+    assert web["command"] == ["python", "manage.py", "runserver", "0.0.0.0:8000"]
+    assert worker["command"] == ["python", "manage.py", "db_worker", "--reload"]
+    for service in (web, worker):
+        assert {"type": "bind", "source": ".", "target": "/app"} in service["volumes"]
+        assert service["environment"]["DEBUG"] == "true"
+        sync = service["develop"]["watch"][0]
+        assert (sync["action"], sync["path"], sync["target"]) == ("sync", ".", "/app")
+        assert {"action": "rebuild", "path": "requirements.lock"} in service["develop"]["watch"]
+    # Mailpit and the bucket come from the base file, unchanged.
+    assert {"mailpit", "s3"} <= set(base["services"]) - set(override["services"])
+
+
+def test_the_devcontainer_runs_the_compose_development_stack():
+    text = (BASE_DIR / ".devcontainer/devcontainer.json").read_text()
+    config = json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.MULTILINE))
+
+    assert config["dockerComposeFile"] == [
+        "../docker-compose.yml",
+        "../docker-compose.override.yml",
+    ]
+    assert config["service"] == "web"
+    assert config["workspaceFolder"] == "/app"
 
 
 def test_the_github_workflow_runs_ci_run_with_the_same_service_majors():
