@@ -39,7 +39,7 @@ class AllSlotsBusy(Exception):
 
 
 class Bulkhead:
-    def __init__(self, name: str, *, wait: float = 0.5):
+    def __init__(self, name: str, *, wait: float = 0.5) -> None:
         self.name = name
         self.wait = wait
         self._directory: Path | None = None
@@ -111,13 +111,17 @@ class Bulkhead:
         """This process's descriptors of the slot files, opened once per process."""
         if self._pid == os.getpid():
             return self._descriptors
+        directory = self._directory
+        if directory is None:
+            # close() ran after slot() saw a limit: calls run unbounded now.
+            return None
         # A forked child shares its parent's open files, locks included: it opens its own.
         _close_all(self._descriptors)
         self._descriptors, self._held, self._pid = [], set(), os.getpid()
         try:
-            self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             for number in range(self._slots):
-                path = self._directory / f"{self.name}.{number}"
+                path = directory / f"{self.name}.{number}"
                 flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
                 self._descriptors.append(os.open(path, flags, 0o600))
         except OSError as error:

@@ -176,3 +176,18 @@ def test_a_directory_it_cannot_create_turns_the_limit_off_with_a_warning(tmp_pat
 
     assert bulkhead.slots == 0
     assert "storage bulkhead off" in caplog.text
+
+
+def test_a_call_whose_bulkhead_is_closed_meanwhile_runs_unbounded(shared, monkeypatch):
+    bulkhead = Bulkhead("storage", wait=WAIT)
+    bulkhead.share(shared, 1)
+    acquire = bulkhead._acquire
+
+    def closed_meanwhile():
+        # Another thread's close() lands after slot() saw the limit, before the lock.
+        bulkhead.close()
+        return acquire()
+
+    monkeypatch.setattr(bulkhead, "_acquire", closed_meanwhile)
+    with bulkhead.slot(), bulkhead.slot():
+        assert bulkhead.slots == 0
