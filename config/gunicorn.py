@@ -8,9 +8,15 @@ import math
 import os
 import signal
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client import multiprocess
+
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.workers.base import Worker
 
 
 def _int(name: str, default: int) -> int:
@@ -36,14 +42,14 @@ def _cgroup_quota(cgroup: Path) -> float | None:
     except (OSError, ValueError):
         pass
     try:
-        quota = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
-        period = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+        quota_us = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+        period_us = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
     except (OSError, ValueError):
         return None
-    return quota / period if quota > 0 else None
+    return quota_us / period_us if quota_us > 0 else None
 
 
-def default_workers(environ=os.environ, cpus: float | None = None) -> int:
+def default_workers(environ: Mapping[str, str] = os.environ, cpus: float | None = None) -> int:
     """GUNICORN_WORKERS, else the platforms' WEB_CONCURRENCY, else 2 per CPU plus 1."""
     for name in ("GUNICORN_WORKERS", "WEB_CONCURRENCY"):
         if environ.get(name):
@@ -51,7 +57,7 @@ def default_workers(environ=os.environ, cpus: float | None = None) -> int:
     return 2 * math.ceil(available_cpus() if cpus is None else cpus) + 1
 
 
-def default_bind(environ=os.environ) -> str:
+def default_bind(environ: Mapping[str, str] = os.environ) -> str:
     """GUNICORN_BIND, else all interfaces on ``$PORT`` (Cloud Run, Heroku, Render, Fly)."""
     return environ.get("GUNICORN_BIND") or f"0.0.0.0:{environ.get('PORT') or 8000}"
 
@@ -106,14 +112,14 @@ logconfig_dict = {
 }
 
 
-def storage_slots(environ, concurrency: int) -> int:
+def storage_slots(environ: Mapping[str, str], concurrency: int) -> int:
     """STORAGE_MAX_CONCURRENT_CALLS, else all of the instance's request slots but one."""
     if environ.get("STORAGE_MAX_CONCURRENT_CALLS"):
         return int(environ["STORAGE_MAX_CONCURRENT_CALLS"])
     return max(1, concurrency - 1)
 
 
-def post_fork(server, worker):
+def post_fork(server: "Arbiter", worker: "Worker") -> None:
     # A bucket that hangs may hold all of this instance's request slots but one, so
     # /health/live and everything not touching files is still served (config.ops.bulkhead).
     from config.ops import instance
@@ -130,7 +136,7 @@ class DrainOnTerm:
     or an operator's second SIGTERM, starts gunicorn's graceful stop.
     """
 
-    def __init__(self, server, seconds: float):
+    def __init__(self, server: "Arbiter", seconds: float) -> None:
         self.server = server
         self.seconds = seconds
         self.draining = False
@@ -148,17 +154,17 @@ class DrainOnTerm:
         timer.start()
 
 
-def when_ready(server):
+def when_ready(server: "Arbiter") -> None:
     server.handle_term = DrainOnTerm(server, drain_seconds)
 
 
-def on_exit(server):
+def on_exit(server: "Arbiter") -> None:
     from config.ops import instance
 
     instance.remove(server.pid)
 
 
-def child_exit(server, worker):
+def child_exit(server: "Arbiter", worker: "Worker") -> None:
     # Prometheus counters of a dead worker must not be summed forever.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)

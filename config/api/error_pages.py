@@ -19,10 +19,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     exception, so ``sys.exc_info()`` holds it.
     """
     error = sys.exc_info()[1]
-    unavailable = as_dependency_error(error) if error is not None else None
-    if unavailable is None:
+    if error is None or (unavailable := as_dependency_error(error)) is None:
         return defaults.server_error(request)
     report_unavailable(unavailable, error)
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = problem_json_response(
             status=503, code=unavailable.code, detail=unavailable.detail
@@ -41,7 +41,7 @@ class ApiProblemMiddleware:
     pages), and an API client must never receive HTML.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -55,7 +55,7 @@ def problem_json_response(
     )
 
 
-def exception_handler(exc: Exception, context: dict) -> JsonResponse | None:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
     api_error = _as_api_error(exc)
     problem = _problem_from(api_error)
     if problem is None:
@@ -64,8 +64,11 @@ def exception_handler(exc: Exception, context: dict) -> JsonResponse | None:
     # A plain JsonResponse, not a DRF Response: DRF would render it with the view's own
     # renderer, which for the HTML docs views is not JSON at all.
     response = JsonResponse(problem, status=problem["status"], content_type=PROBLEM_CONTENT_TYPE)
-    if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
-        response["Retry-After"] = str(math.ceil(exc.wait))
+    if isinstance(exc, drf_exceptions.Throttled):
+        # Set by Throttled.__init__; djangorestframework-stubs does not declare it.
+        wait: float | None = exc.wait  # type: ignore[attr-defined]
+        if wait is not None:
+            response["Retry-After"] = str(math.ceil(wait))
     if isinstance(api_error, DependencyUnavailable):
         response["Retry-After"] = str(api_error.retry_after)
     # A 401 must say how to authenticate (RFC 9110); DRF's views set ``auth_header``.

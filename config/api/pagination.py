@@ -1,5 +1,13 @@
+from typing import TYPE_CHECKING, Any
+
+from django.core.paginator import Paginator
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    # Not at run time: importing DRF's views imports the classes the settings name.
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -13,16 +21,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
-    def get_page_size(self, request) -> int:
+    def get_page_size(self, request: "Request") -> int | None:
         size = _positive_number(request, self.page_size_query_param)
         return self.page_size if size is None else min(size, self.max_page_size)
 
-    def get_page_number(self, request, paginator) -> int:
+    def get_page_number(self, request: "Request", paginator: Paginator) -> int:
         if request.query_params.get(self.page_query_param) in self.last_page_strings:
             return paginator.num_pages
         return _positive_number(request, self.page_query_param) or 1
 
-    def get_schema_operation_parameters(self, view) -> list[dict]:
+    def get_schema_operation_parameters(self, view: "APIView") -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             parameter["schema"]["minimum"] = 1
@@ -34,7 +42,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return parameters
 
 
-def _positive_number(request, name: str) -> int | None:
+def _positive_number(request: "Request", name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None

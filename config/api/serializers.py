@@ -1,5 +1,7 @@
 """The base of every request-body serializer: a JSON value must have its field's JSON type."""
 
+from typing import Any, cast
+
 from django.http import QueryDict
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -20,7 +22,7 @@ class InputSerializer(serializers.Serializer):
     Form and multipart bodies carry only strings and files, so they are left to DRF.
     """
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
         type_errors = self._json_type_errors(data)
         if not type_errors:
             return super().to_internal_value(data)
@@ -29,10 +31,12 @@ class InputSerializer(serializers.Serializer):
         try:
             super().to_internal_value(others)
         except ValidationError as error:
-            raise ValidationError(error.detail | type_errors) from None
+            # Serializer.to_internal_value reports by field name: a dict, never a list.
+            field_errors = cast(dict[str, Any], error.detail)
+            raise ValidationError(field_errors | type_errors) from None
         raise ValidationError(type_errors)
 
-    def _json_type_errors(self, data) -> dict[str, list[ErrorDetail]]:
+    def _json_type_errors(self, data: Any) -> dict[str, list[ErrorDetail]]:
         if not isinstance(data, dict) or isinstance(data, QueryDict):
             return {}
         return {

@@ -9,8 +9,10 @@ the seconds around a window boundary, which is fine for abuse protection.
 
 import logging
 import time
+from typing import Any
 
 from django.core.cache import cache as default_cache
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from prometheus_client import Counter
 from rest_framework import throttling
@@ -41,9 +43,14 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
 
     cache = default_cache
     when_cache_is_down = "allow"
+    # DRF sets these from the rate (``parse_rate``): None when the scope has none.
+    num_requests: int | None
+    duration: int | None
 
-    def allow_request(self, request, view) -> bool:
-        if self.rate is None:
+    # Duck-typed, not DRF's Request and APIView: the admin's login form passes a Django
+    # request and a stand-in view (accounts/admin.py).
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if self.num_requests is None or self.duration is None:
             return True
         key = self.get_cache_key(request, view)
         if key is None:
@@ -52,24 +59,24 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
         window = int(now // self.duration)
         self.window_ends_at = (window + 1) * self.duration
         self.now = now
-        return self._count(f"{key}:{window}") <= self.num_requests
+        return self._count(f"{key}:{window}", self.duration + 1) <= self.num_requests
 
-    def _count(self, key: str) -> int:
+    def _count(self, key: str, timeout: int) -> int:
         try:
-            return self._count_in(self.cache, key)
+            return self._count_in(self.cache, key, timeout)
         except CacheUnavailable:
             THROTTLE_FALLBACKS.labels(self.scope or "", self.when_cache_is_down).inc()
             if self.when_cache_is_down == "count_locally":
-                return self._count_in(_local_counters, key)
+                return self._count_in(_local_counters, key, timeout)
             return 0
 
-    def _count_in(self, cache, key: str) -> int:
+    def _count_in(self, cache: BaseCache, key: str, timeout: int) -> int:
         try:
             return cache.incr(key)
         except ValueError:
             # First request of the window. add() is atomic: if another process won the
             # race, count this request on top of its counter instead.
-            if cache.add(key, 1, timeout=self.duration + 1):
+            if cache.add(key, 1, timeout=timeout):
                 return 1
             return cache.incr(key)
 

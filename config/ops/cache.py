@@ -15,11 +15,16 @@
 """
 
 import functools
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.cache.backends import redis
 
 from config.api.exceptions import CacheUnavailable
-from config.ops.dependencies import cache_breaker
+from config.ops.dependencies import Result, cache_breaker
+
+if TYPE_CHECKING:
+    from redis import ConnectionPool, Redis
 
 _CLIENT_OPERATIONS = (
     "add",
@@ -37,11 +42,18 @@ _CLIENT_OPERATIONS = (
 
 
 class _ReusingClient(redis.RedisCacheClient):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}
+    # Django's internals that get_client uses, which django-stubs does not declare.
+    _client: "type[Redis]"
+    _get_connection_pool_index: Callable[[bool], int]
+    _get_connection_pool: "Callable[[bool], ConnectionPool]"
+    # Set below, through the breaker.
+    delete_matching: Callable[[str], int]
 
-    def get_client(self, key=None, *, write=False):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Redis] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> "Redis":
         index = self._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
@@ -50,7 +62,7 @@ class _ReusingClient(redis.RedisCacheClient):
         return client
 
 
-def _delete_matching(self, pattern: str) -> int:
+def _delete_matching(self: _ReusingClient, pattern: str) -> int:
     """Delete the keys matching ``pattern``, a thousand at a time."""
     client, deleted = self.get_client(write=True), 0
     batch: list[bytes] = []
@@ -64,9 +76,9 @@ def _delete_matching(self, pattern: str) -> int:
     return deleted
 
 
-def _through_breaker(operation):
+def _through_breaker(operation: Callable[..., Result]) -> Callable[..., Result]:
     @functools.wraps(operation)
-    def guarded(self, *args, **kwargs):
+    def guarded(self: _ReusingClient, *args: Any, **kwargs: Any) -> Result:
         return cache_breaker.call(operation, self, *args, **kwargs)
 
     return guarded
@@ -78,31 +90,32 @@ _ReusingClient.delete_matching = _through_breaker(_delete_matching)
 
 
 class RedisCache(redis.RedisCache):
-    def __init__(self, server, params):
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = _ReusingClient
 
-    def get(self, key, default=None, version=None):
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         try:
             return super().get(key, default, version)
         except CacheUnavailable:
             return default
 
-    def get_many(self, keys, version=None):
+    def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         try:
             return super().get_many(keys, version)
         except CacheUnavailable:
             return {}
 
-    def clear(self):
+    def clear(self) -> None:
         """Delete this cache's keys (those under ``KEY_PREFIX``), not the whole database.
 
         Django's flushes the Redis database: a test run, a benchmark or another app
         pointed at the Redis a server uses would wipe that server's keys too.
         """
-        self._cache.delete_matching(f"{self.key_prefix}:*" if self.key_prefix else "*")
+        client = cast(_ReusingClient, self._cache)  # built from self._class
+        client.delete_matching(f"{self.key_prefix}:*" if self.key_prefix else "*")
 
-    def has_key(self, key, version=None):
+    def has_key(self, key: Any, version: int | None = None) -> bool:
         try:
             return super().has_key(key, version)
         except CacheUnavailable:

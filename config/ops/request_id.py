@@ -3,6 +3,7 @@
 import re
 import uuid
 from collections.abc import Callable
+from typing import cast
 
 import sentry_sdk
 from django.conf import settings
@@ -16,15 +17,21 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+class IdentifiedRequest(HttpRequest):
+    """A request this middleware has seen: it carries its id (for type checkers)."""
+
+    request_id: str
+
+
 class RequestIdMiddleware:
     """Bind the request id to every log line of the request and echo it in the response."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = _incoming_request_id(request) or uuid.uuid4().hex
-        request.request_id = request_id
+        cast(IdentifiedRequest, request).request_id = request_id
         tokens = bind_request(request_id)
         if settings.SENTRY_DSN:
             sentry_sdk.set_tag("request_id", request_id)

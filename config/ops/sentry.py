@@ -1,6 +1,9 @@
 """Error reporting to Sentry, with no personal data in what leaves."""
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
 # Headers that carry credentials or identify the person; their values never leave.
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "x-forwarded-for"})
@@ -26,7 +29,7 @@ def init_sentry(*, dsn: str, environment: str, release: str, traces_sample_rate:
     )
 
 
-def scrub_personal_data(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def scrub_personal_data(event: "Event", hint: "Hint") -> "Event":
     """Drop request bodies, cookies, query strings and credential headers from an event.
 
     ``data_collection`` already tells the SDK to collect no user, bodies or local

@@ -424,6 +424,7 @@ KUBECTL = shutil.which("kubectl")
 
 @pytest.fixture(scope="module")
 def kubernetes() -> dict[tuple[str, str], dict]:
+    assert KUBECTL is not None, "only tests marked needs_kubectl use this fixture"
     rendered = subprocess.run(
         [KUBECTL, "kustomize", str(BASE_DIR / "deploy/kubernetes/overlays/production")],
         capture_output=True,

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
 
 from config.ops.tasks import tasks_reclaim_stale
 
@@ -28,7 +29,7 @@ _LONGEST_PAUSE = 30.0
 class StaleTaskReaper(threading.Thread):
     """Beside a worker: queues again the tasks that dead workers left RUNNING."""
 
-    def __init__(self, every: float):
+    def __init__(self, every: float) -> None:
         super().__init__(name="stale-task-reaper", daemon=True)
         self.every = every
         self.stopped = threading.Event()
@@ -72,7 +73,7 @@ def _recorded_patiently(record: Callable[..., None]) -> Callable[..., None]:
 
 
 class ReconnectingWorker(db_worker.Worker):
-    def run_task(self, db_task_result) -> None:
+    def run_task(self, db_task_result: DBTaskResult) -> None:
         db_task_result.set_successful = _recorded_patiently(db_task_result.set_successful)
         db_task_result.set_failed = _recorded_patiently(db_task_result.set_failed)
         super().run_task(db_task_result)
@@ -102,10 +103,12 @@ class ReconnectingWorker(db_worker.Worker):
 
 
 class Command(db_worker.Command):
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         # The library's handle() builds its own Worker; run ours with the same options.
-        original, db_worker.Worker = db_worker.Worker, ReconnectingWorker
+        # Swapping the module's class is what mypy cannot type (it refuses assigning to
+        # a class name), hence the two ignores.
+        original, db_worker.Worker = db_worker.Worker, ReconnectingWorker  # type: ignore[misc]
         try:
             super().handle(*args, **options)
         finally:
-            db_worker.Worker = original
+            db_worker.Worker = original  # type: ignore[misc]
