@@ -14,6 +14,7 @@ what they rely on:
 
 import functools
 import uuid
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 from django.core.exceptions import ValidationError
 from django.db import connections
@@ -26,8 +27,20 @@ from accounts.models import User
 from config.ops.logging import bind_user
 from config.ops.replicas import read_own_writes
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+    from rest_framework_simplejwt.tokens import Token
+
 # ModelBackend's per-request caches of a user's permissions (django.contrib.auth.backends).
 PERMISSION_CACHE_ATTRIBUTES = ("_perm_cache", "_user_perm_cache", "_group_perm_cache")
+
+
+class _Roles(TypedDict):
+    has_roles: bool
+
+
+# A user as ``UserQuerySet.for_authentication`` loads it.
+AuthenticatedUser: TypeAlias = "WithAnnotations[User, _Roles]"
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -40,7 +53,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
             read_own_writes(result[0].pk)
         return result
 
-    def get_user(self, validated_token) -> User:
+    # simplejwt types the return with a TypeVar its arguments do not bind, which no
+    # override can satisfy; this returns the project's user model, as simplejwt's own does.
+    def get_user(self, validated_token: "Token") -> User:  # type: ignore[override]
         try:
             user = user_for_authentication(validated_token[api_settings.USER_ID_CLAIM])
         except (KeyError, ValueError, ValidationError) as error:
@@ -59,7 +74,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
         return user
 
 
-def user_for_authentication(user_id, *, using: str = "default") -> User:
+def user_for_authentication(user_id: Any, *, using: str = "default") -> AuthenticatedUser:
     """``User.objects.for_authentication().get(pk=user_id)`` through precompiled SQL.
 
     Raises ``User.DoesNotExist`` and, for a malformed id, ``ValidationError``.
@@ -71,7 +86,8 @@ def user_for_authentication(user_id, *, using: str = "default") -> User:
     found = list(User.objects.using(using).raw(sql, params))
     if not found:
         raise User.DoesNotExist
-    return found[0]
+    # The raw SQL is for_authentication()'s, so its rows carry the annotation.
+    return cast(AuthenticatedUser, found[0])
 
 
 @functools.cache

@@ -1,4 +1,5 @@
 import uuid
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -7,7 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 
-class UserQuerySet(models.QuerySet):
+class UserQuerySet(models.QuerySet["User"]):
     def with_email(self, email: str) -> "UserQuerySet":
         """Users whose email matches, ignoring case (emails are stored lower-cased)."""
         return self.filter(email=normalize_email(email))
@@ -19,17 +20,22 @@ class UserQuerySet(models.QuerySet):
         return self.annotate(has_roles=models.Exists(groups) | models.Exists(permissions))
 
 
-class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+# Bound to a name first: the django-stubs plugin reads the manager's QuerySet methods
+# from a ``from_queryset`` call only in an assignment, not in a class's bases.
+_UserManagerBase = BaseUserManager.from_queryset(UserQuerySet)
+
+
+class UserManager(_UserManagerBase["User"]):
     use_in_migrations = True
 
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
         return normalize_email(email or "")
 
-    def get_by_natural_key(self, username: str) -> "User":
-        return self.get(email=normalize_email(username))
+    def get_by_natural_key(self, username: str | None) -> "User":
+        return self.get(email=self.normalize_email(username))
 
-    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
         if not email:
             raise ValueError("Users must have an email address.")
         user = self.model(email=normalize_email(email), **fields)
@@ -37,7 +43,7 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> "User":
         fields.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **fields)
 
@@ -64,7 +70,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["email"]

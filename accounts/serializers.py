@@ -1,3 +1,4 @@
+from django.contrib.auth.models import Group
 from rest_framework import serializers
 
 from accounts.models import User
@@ -27,7 +28,9 @@ class UserSerializer(serializers.ModelSerializer):
 class UserAdminSerializer(serializers.ModelSerializer):
     """What staff see of a user through the users API."""
 
-    groups = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    groups: "serializers.SlugRelatedField[Group]" = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="name"
+    )
 
     class Meta:
         model = User

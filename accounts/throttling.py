@@ -23,7 +23,7 @@ class _AccountScopedThrottle(throttling.ScopedRateThrottle, FixedWindowThrottle)
     # Abuse protection must hold while Redis is down: count in this process instead.
     when_cache_is_down = "count_locally"
 
-    def get_rate(self) -> str:
+    def get_rate(self) -> str | None:
         self.scope = f"{self.scope}_{self.scope_suffix}"
         return super().get_rate()
 

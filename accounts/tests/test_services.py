@@ -25,7 +25,7 @@ from accounts.tokens import (
 pytestmark = pytest.mark.django_db
 
 
-def _codes(error: ValidationError) -> dict[str, list[str]]:
+def _codes(error: ValidationError) -> dict[str, list[str | None]]:
     return {field: [e.code for e in errors] for field, errors in error.error_dict.items()}
 
 
