@@ -1,3 +1,6 @@
+from typing import cast
+
+from accounts.models import User
 from items import services
 from items.filters import ItemFilter
 from items.models import Item
@@ -14,7 +17,8 @@ class ItemViewSet(OwnedResourceViewSet):
     filterset_class = ItemFilter
 
     def perform_create(self, data):
-        return services.item_create(owner=self.request.user, **data)
+        # IsAuthenticated has let the request in: its user is a User, not AnonymousUser.
+        return services.item_create(owner=cast(User, self.request.user), **data)
 
     def perform_update(self, instance, data):
         return services.item_update(item=instance, data=data, if_match=self.if_match())

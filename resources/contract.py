@@ -69,22 +69,24 @@ class OwnedResourceContract:
     def detail_url(self, obj_or_pk) -> str:
         return f"{self.url}{getattr(obj_or_pk, 'pk', obj_or_pk)}/"
 
-    def stored(self, obj) -> dict | None:
+    def stored(self, obj) -> dict[str, Any] | None:
         return apps.get_model(self.model)._base_manager.filter(pk=obj.pk).values().first()
 
-    def detail_requests(self) -> list[tuple[str, dict | None]]:
-        requests = [("get", None), ("delete", None)]
+    def detail_requests(self) -> list[tuple[str, dict[str, Any] | None]]:
+        requests: list[tuple[str, dict[str, Any] | None]] = [("get", None), ("delete", None)]
         if self.update_body is not None:
             requests += [("put", {**self.create_body, **self.update_body})]
             requests += [("patch", self.update_body)]
         return requests
 
-    def writes(self) -> list[tuple[str, dict | None]]:
+    def writes(self) -> list[tuple[str, dict[str, Any] | None]]:
         return [request for request in self.detail_requests() if request[0] != "get"]
 
-    def needs_update(self) -> None:
+    def needs_update(self) -> dict[str, Any]:
+        """The update body; the test is skipped if the resource has none."""
         if self.update_body is None:
             pytest.skip("this resource has no update")
+        return self.update_body
 
     # --- another user's object does not exist (BOLA) -------------------------------------
 
@@ -203,15 +205,17 @@ class OwnedResourceContract:
         assert response["Location"].endswith(self.detail_url(body["id"]))
 
     def test_contract_update_ignores_server_owned_fields(self, auth_client, user, other_user):
-        self.needs_update()
+        update_body = self.needs_update()
         obj = self.make(user)
         before = self.stored(obj)
-        body = {**self.update_body, "id": str(uuid.uuid4()), "owner": str(other_user.pk)}
+        assert before is not None
+        body = {**update_body, "id": str(uuid.uuid4()), "owner": str(other_user.pk)}
 
         response = auth_client.patch(self.detail_url(obj), body, format="json")
 
         assert response.status_code == 200, response.content
         after = self.stored(obj)
+        assert after is not None
         assert (after["id"], after["owner_id"]) == (before["id"], before["owner_id"])
 
     # --- lists: pagination, filters, query counts ----------------------------------------

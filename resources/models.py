@@ -1,14 +1,18 @@
 """Read queries every owned resource shares, and its entity tag."""
 
 import hashlib
+from typing import Self
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
+
+from accounts.models import User
 
 
 class OwnedQuerySet(models.QuerySet):
     """The QuerySet of a model with an ``owner`` foreign key to the user."""
 
-    def visible_to(self, user) -> "OwnedQuerySet":
+    def visible_to(self, user: User | AnonymousUser) -> Self:
         """Rows the user may read: their own, or all with the model's view permission."""
         if not user.is_authenticated:
             return self.none()

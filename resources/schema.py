@@ -1,9 +1,14 @@
 """OpenAPI for owned-resource viewsets: input serializers and conditional-request headers."""
 
+from typing import TYPE_CHECKING, cast
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from config.api.schema import AutoSchema
+
+if TYPE_CHECKING:
+    from resources.views import ResourceViewSet
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -27,7 +32,8 @@ class ResourceSchema(AutoSchema):
 
     def get_request_serializer(self):
         if getattr(self.view, "action", None) in _INPUT_ACTIONS:
-            return self.view.input_serializer_class
+            # Only ResourceViewSet and its subclasses use this schema.
+            return cast("ResourceViewSet", self.view).input_serializer_class
         return super().get_request_serializer()
 
     def get_response_serializers(self):

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -64,16 +64,18 @@ _plans: dict[type, tuple[tuple[str, Any, str], ...]] = {}
 
 def _plan_entry(field: serializers.Field) -> tuple[str, Any, str]:
     kind = type(field)
+    name = cast(str, field.field_name)  # bound to the prototype serializer: named
     attribute = field.source_attrs[0] if len(field.source_attrs) == 1 else ""
     if not attribute or kind not in _PLAIN_KINDS:
-        return field.field_name, _DRF, attribute
+        return name, _DRF, attribute
     if kind is serializers.DateTimeField:
         output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
         plain = output_format == ISO_8601 and not hasattr(field, "timezone")
-        return field.field_name, _TIMESTAMP if plain else _DRF, attribute
-    if kind is serializers.UUIDField and field.uuid_format != "hex_verbose":
-        return field.field_name, _DRF, attribute
-    return field.field_name, _PLAIN_KINDS[kind], attribute
+        return name, _TIMESTAMP if plain else _DRF, attribute
+    # The class is one of _PLAIN_KINDS here: isinstance means exactly UUIDField.
+    if isinstance(field, serializers.UUIDField) and field.uuid_format != "hex_verbose":
+        return name, _DRF, attribute
+    return name, _PLAIN_KINDS[kind], attribute
 
 
 def _drf_value(field: serializers.Field, instance) -> Any:

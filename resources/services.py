@@ -1,7 +1,7 @@
 """Writes every owned resource shares; an app's services call these inside their own."""
 
 from collections.abc import Collection, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import models
 from django.http import Http404
@@ -76,7 +76,8 @@ def resource_update(*, instance: Model, data: Mapping[str, Any]) -> Model:
     auto_now = [field for field in meta.concrete_fields if getattr(field, "auto_now", False)]
     for field in auto_now:
         field.pre_save(instance, add=False)
-    fields = [meta.get_field(name) for name in data] + auto_now
+    # ``data`` names the model's own fields, never a reverse relation.
+    fields = [cast(models.Field, meta.get_field(name)) for name in data] + auto_now
     values = {field.attname: getattr(instance, field.attname) for field in fields}
     if not type(instance)._base_manager.filter(pk=instance.pk).update(**values):
         raise Http404

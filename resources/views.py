@@ -13,12 +13,17 @@ An app's viewset names its queryset, serializers and FilterSet, and implements t
             return services.note_create(owner=self.request.user, **data)
 """
 
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db import models
 from django.utils.http import parse_etags
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
-from resources.models import entity_tag
+from resources.models import OwnedQuerySet, entity_tag
 from resources.permissions import OwnerOrModelPermission
 from resources.schema import ResourceSchema
 
@@ -28,16 +33,21 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     permission_classes = [IsAuthenticated, OwnerOrModelPermission]
     schema = ResourceSchema()
-    input_serializer_class = None
+    input_serializer_class: type[BaseSerializer] | None = None
 
-    def get_queryset(self):
+    def get_queryset(self) -> OwnedQuerySet:
+        # The model of an owned resource has an OwnedQuerySet (its manager's).
+        queryset = cast(OwnedQuerySet, super().get_queryset())
         # Another user's object is not found (404), never forbidden: existence does not leak.
-        return super().get_queryset().visible_to(self.request.user)
+        return queryset.visible_to(self.request.user)
 
-    def get_input_serializer(self, *args, **kwargs):
+    def get_input_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer:
+        assert self.input_serializer_class is not None, (
+            f"{type(self).__name__} should set input_serializer_class"
+        )
         return self.input_serializer_class(*args, context=self.get_serializer_context(), **kwargs)
 
-    def validated_input(self, *args, **kwargs) -> dict:
+    def validated_input(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         serializer = self.get_input_serializer(*args, **kwargs)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
@@ -46,25 +56,40 @@ class ResourceViewSet(viewsets.GenericViewSet):
         """The ``If-Match`` tags of the request, for the service to compare under a lock."""
         return parse_etags(self.request.headers.get("If-Match", ""))
 
-    def instance_response(self, instance, status_code: int = 200, **headers) -> Response:
+    def instance_response(
+        self, instance: models.Model, status_code: int = 200, **headers: str
+    ) -> Response:
         body = self.get_serializer(instance).data
         headers.setdefault("ETag", entity_tag(instance))
         return Response(body, status=status_code, headers=headers)
 
 
-class ResourceCreateMixin:
-    def create(self, request, *args, **kwargs):
+class _ResourceAction:
+    """The base of the mixins below, which are only ever combined with a ResourceViewSet."""
+
+    if TYPE_CHECKING:
+        # What the actions use of that viewset.
+        def get_object(self) -> Any: ...
+        def reverse_action(self, url_name: str, *args: Any, **kwargs: Any) -> str: ...
+        def validated_input(self, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
+        def instance_response(
+            self, instance: models.Model, status_code: int = 200, **headers: str
+        ) -> Response: ...
+
+
+class ResourceCreateMixin(_ResourceAction):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.perform_create(self.validated_input(data=request.data))
         location = self.reverse_action("detail", args=[instance.pk])
         return self.instance_response(instance, status.HTTP_201_CREATED, Location=location)
 
-    def perform_create(self, data: dict):
+    def perform_create(self, data: dict[str, Any]) -> models.Model:
         """Create through the app's service from the validated ``data``; return the object."""
         raise NotImplementedError
 
 
-class ResourceRetrieveMixin:
-    def retrieve(self, request, *args, **kwargs):
+class ResourceRetrieveMixin(_ResourceAction):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
         tag = entity_tag(instance)
         tags = parse_etags(request.headers.get("If-None-Match", ""))
@@ -74,26 +99,28 @@ class ResourceRetrieveMixin:
         return self.instance_response(instance, ETag=tag)
 
 
-class ResourceUpdateMixin:
-    def update(self, request, *args, partial: bool = False, **kwargs):
+class ResourceUpdateMixin(_ResourceAction):
+    def update(
+        self, request: Request, *args: Any, partial: bool = False, **kwargs: Any
+    ) -> Response:
         instance = self.get_object()
         data = self.validated_input(instance, data=request.data, partial=partial)
         return self.instance_response(self.perform_update(instance, data))
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
-    def perform_update(self, instance, data: dict):
+    def perform_update(self, instance: Any, data: dict[str, Any]) -> models.Model:
         """Update through the app's service, passing ``self.if_match()``; return the object."""
         raise NotImplementedError
 
 
-class ResourceDestroyMixin:
-    def destroy(self, request, *args, **kwargs):
+class ResourceDestroyMixin(_ResourceAction):
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.perform_destroy(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def perform_destroy(self, instance) -> None:
+    def perform_destroy(self, instance: Any) -> None:
         """Delete through the app's service, passing ``self.if_match()``."""
         raise NotImplementedError
 

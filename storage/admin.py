@@ -24,7 +24,7 @@ class StoredFileAdmin(OwnedResourceAdmin):
     list_filter = ["status", "content_type", "created_at"]
     search_fields = ["filename", "owner__email", "sha256"]
     date_hierarchy = "created_at"
-    readonly_fields = [
+    readonly_fields = (
         "id",
         "owner",
         "filename",
@@ -35,7 +35,7 @@ class StoredFileAdmin(OwnedResourceAdmin):
         "status",
         "created_at",
         "download_link",
-    ]
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:

@@ -10,11 +10,11 @@ KEY_NAME_MAX_LENGTH = 100
 _UNSAFE_IN_KEY = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def sanitize_filename(name: str) -> str:
+def sanitize_filename(name: str | None) -> str:
     """The base name only, without control characters, leading dots or excess length.
 
-    ``../../etc/passwd`` becomes ``passwd``; a name that sanitises to nothing becomes
-    ``file``. The extension survives truncation.
+    ``../../etc/passwd`` becomes ``passwd``; a name that sanitises to nothing (or no
+    name at all) becomes ``file``. The extension survives truncation.
     """
     name = unicodedata.normalize("NFC", name or "")
     name = re.split(r"[\\/]", name)[-1]

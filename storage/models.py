@@ -1,19 +1,22 @@
 import uuid
+from typing import Self
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Sum
 
+from accounts.models import User
 from resources.models import OwnedQuerySet
 from storage.filenames import FILENAME_MAX_LENGTH
 
 
 class StoredFileQuerySet(OwnedQuerySet):
-    def visible_to(self, user) -> "StoredFileQuerySet":
+    def visible_to(self, user: User | AnonymousUser) -> Self:
         """Active files the user may read: their own, or all with the view permission."""
         return super().visible_to(user).filter(status=StoredFile.Status.ACTIVE)
 
-    def bytes_used_by(self, user) -> int:
+    def bytes_used_by(self, user: User) -> int:
         """Bytes counted against the user's quota, pending uploads included."""
         return self.filter(owner=user).aggregate(total=Sum("size"))["total"] or 0
 

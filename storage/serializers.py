@@ -56,6 +56,8 @@ class DirectUploadStartSerializer(InputSerializer):
 class DirectUploadSerializer(serializers.Serializer):
     file = StoredFileSerializer(source="stored_file", read_only=True)
     url = serializers.URLField(read_only=True, help_text="POST the form here, `file` last.")
-    fields = serializers.DictField(
+    # DRF's metaclass moves declared fields off the class, so this does not shadow
+    # Serializer.fields; the stubs cannot know that.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.CharField(), read_only=True, help_text="Form fields to send as is."
     )

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import Http404
@@ -65,11 +65,15 @@ def file_upload(*, owner: User, upload: UploadedFile) -> StoredFile:
     The bytes are hashed and written before the transaction starts: a 25 MiB write must
     not hold database locks (on SQLite, the whole database's write lock).
     """
-    if upload.size > settings.FILES_MAX_UPLOAD_BYTES:
+    size = upload.size
+    if size is None:
+        # Django's upload handlers always know it; only a hand-made UploadedFile may not.
+        raise ValueError("the upload's size is unknown")
+    if size > settings.FILES_MAX_UPLOAD_BYTES:
         raise FileTooLarge()
     content_type = _sniffed_allowed_type(upload)
-    _check_quota(owner=owner, adding=upload.size)  # early, unlocked: spares a useless write
-    stored_file = _new_file(owner=owner, filename=upload.name, size=upload.size)
+    _check_quota(owner=owner, adding=size)  # early, unlocked: spares a useless write
+    stored_file = _new_file(owner=owner, filename=upload.name, size=size)
     stored_file.content_type = content_type
     stored_file.sha256 = _sha256(upload)
     # S3 backends store the object with the upload's content type: ours, not the claim.
@@ -77,7 +81,7 @@ def file_upload(*, owner: User, upload: UploadedFile) -> StoredFile:
     _save_object(stored_file.object_key, upload)
     try:
         with transaction.atomic():
-            _check_quota(owner=owner, adding=upload.size, lock=True)
+            _check_quota(owner=owner, adding=size, lock=True)
             stored_file.save(force_insert=True)
     except BaseException:
         # The row is what makes the object reachable; without it, drop the object.
@@ -111,7 +115,7 @@ def _check_quota(*, owner: User, adding: int, lock: bool = False) -> None:
         )
 
 
-def _new_file(*, owner: User, filename: str, size: int) -> StoredFile:
+def _new_file(*, owner: User, filename: str | None, size: int) -> StoredFile:
     file_id = uuid.uuid4()
     safe_name = sanitize_filename(filename)
     return StoredFile(
@@ -132,7 +136,7 @@ def _sha256(upload: UploadedFile) -> str:
     return digest.hexdigest()
 
 
-def _save_object(key: str, content) -> None:
+def _save_object(key: str, content: File) -> None:
     saved_as = file_storage().save(key, content)
     if saved_as != key:
         # Keys embed a fresh UUID, so this means two writers raced for one key.
@@ -181,7 +185,7 @@ def _delete_objects(keys: list[str]) -> None:
 # --- Downloads and share links ------------------------------------------------------------
 
 
-def file_open(*, stored_file: StoredFile):
+def file_open(*, stored_file: StoredFile) -> File:
     """The file's bytes from local storage, opened for streaming."""
     try:
         return file_storage().open(stored_file.object_key, "rb")

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status
@@ -6,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from accounts.models import User
 from config.api.parsers import JSONParser
 from resources.views import (
     ResourceCreateMixin,
@@ -55,7 +58,8 @@ class StoredFileViewSet(
     parser_classes = [JSONParser, MultiPartParser]
 
     def perform_create(self, data):
-        return services.file_upload(owner=self.request.user, upload=data["file"])
+        # IsAuthenticated has let the request in: its user is a User, not AnonymousUser.
+        return services.file_upload(owner=cast(User, self.request.user), upload=data["file"])
 
     def perform_destroy(self, instance):
         services.file_delete(stored_file=instance, if_match=self.if_match())

@@ -1,6 +1,8 @@
 """Assertions and shortcuts shared by the items tests."""
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 from model_bakery import baker
@@ -40,7 +42,7 @@ def completed_item(owner, **fields) -> Item:
     )
 
 
-def stored(item: Item) -> dict:
+def stored(item: Item) -> Mapping[str, Any]:
     """Every column of the item as the database holds it now."""
     row = Item.objects.filter(pk=item.pk).values().first()
     assert row is not None, "the item is gone"

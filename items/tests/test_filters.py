@@ -170,7 +170,7 @@ def fruit(user) -> dict[str, Item]:
     }
     items = {}
     for title, (created_at, updated_at) in made.items():
-        item = baker.make("items.Item", owner=user, title=title, created_at=created_at)
+        item: Item = baker.make("items.Item", owner=user, title=title, created_at=created_at)
         # updated_at is auto_now on save; set it afterwards.
         Item.objects.filter(pk=item.pk).update(updated_at=updated_at)
         items[title] = item

@@ -47,16 +47,16 @@ def test_file_output_with_a_choice_field_equals_drfs_rendering(user):
 class CustomFieldsItemSerializer(OwnedResourceSerializer):
     """Fields the fast path must hand to DRF: a method, a formatted date, a hex UUID."""
 
-    label = serializers.SerializerMethodField()
+    caption = serializers.SerializerMethodField()
     day = serializers.DateTimeField(source="created_at", format="%Y-%m-%d")
     hex_id = serializers.UUIDField(source="id", format="hex")
     owner_email = serializers.CharField(source="owner.email")
 
     class Meta:
         model = ItemSerializer.Meta.model
-        fields = ["id", "owner", "label", "day", "hex_id", "owner_email"]
+        fields = ["id", "owner", "caption", "day", "hex_id", "owner_email"]
 
-    def get_label(self, item) -> str:
+    def get_caption(self, item) -> str:
         return f"<{item.title}>"
 
 
@@ -66,5 +66,5 @@ def test_output_of_fields_drf_must_render_still_equals_drfs_rendering(user):
     fast = CustomFieldsItemSerializer(item).data
 
     assert fast == rendered_by_drf(CustomFieldsItemSerializer)(item).data
-    assert fast["label"] == "<Milk>"
+    assert fast["caption"] == "<Milk>"
     assert fast["hex_id"] == item.id.hex

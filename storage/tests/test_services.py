@@ -69,6 +69,16 @@ def test_file_upload_at_the_size_limit_is_accepted(local_storage, user, settings
     assert services.file_upload(owner=user, upload=uploaded(TEXT)).size == len(TEXT)
 
 
+def test_file_upload_of_a_file_without_a_size_raises_and_stores_nothing(local_storage, user):
+    upload = uploaded(TEXT)
+    upload.size = None  # what an UploadedFile made without size= holds
+
+    with pytest.raises(ValueError, match="size is unknown"):
+        services.file_upload(owner=user, upload=upload)
+
+    assert not StoredFile.objects.exists()
+
+
 def test_file_upload_of_a_type_not_allowed_raises_and_stores_nothing(any_storage, user, settings):
     settings.FILES_ALLOWED_TYPES = ["application/pdf"]
 
