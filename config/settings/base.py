@@ -18,6 +18,7 @@ from config.settings.env import (
     build_file_storage,
     env,
     instrument_for_metrics,
+    require_distinct_secrets,
     require_production_secret,
     require_production_value,
 )
@@ -40,6 +41,7 @@ ALLOWED_HOSTS = env.list(
 if not DEBUG:
     require_production_secret("SECRET_KEY", SECRET_KEY, dev_default=DEV_SECRET_KEY)
     require_production_secret("JWT_SIGNING_KEY", JWT_SIGNING_KEY, dev_default=DEV_JWT_SIGNING_KEY)
+    require_distinct_secrets(SECRET_KEY, JWT_SIGNING_KEY)
     require_production_value("ALLOWED_HOSTS", ALLOWED_HOSTS)
 
 INSTALLED_APPS = [

@@ -34,6 +34,15 @@ def require_production_secret(name: str, value: str, *, dev_default: str) -> Non
         )
 
 
+def require_distinct_secrets(secret_key: str, jwt_signing_key: str) -> None:
+    """Refuse one key for both: a leak of it would forge sessions and tokens alike."""
+    if secret_key == jwt_signing_key:
+        raise ImproperlyConfigured(
+            "JWT_SIGNING_KEY must differ from SECRET_KEY when DEBUG is off: one leaked key "
+            "would then sign both sessions and API tokens."
+        )
+
+
 def require_production_value(name: str, value: Any) -> None:
     if not value:
         raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")

@@ -61,6 +61,14 @@ def test_production_refuses_to_start_without_secrets_and_hosts(env, named):
     assert f"{named} must be set" in result.stderr
 
 
+def test_production_refuses_the_same_key_for_sessions_and_tokens():
+    result = load_settings(
+        DEBUG="false", SECRET_KEY=STRONG, JWT_SIGNING_KEY=STRONG, ALLOWED_HOSTS="a.io"
+    )
+    assert result.returncode != 0
+    assert "JWT_SIGNING_KEY must differ from SECRET_KEY" in result.stderr
+
+
 def test_production_starts_with_secrets_and_hosts():
     result = load_settings(
         DEBUG="false", SECRET_KEY=STRONG, JWT_SIGNING_KEY=STRONG + "j", ALLOWED_HOSTS="a.io"
