@@ -33,7 +33,9 @@ class BenchData:
 def bench_seed(*, items: int, other_users: int, items_per_other: int) -> BenchData:
     user = account_services.user_register(email=BENCH_EMAIL, password=BENCH_PASSWORD)
     demo.demo_items_top_up(owners=[user], items_per_owner=items, seed=1)
-    demo.demo_seed(users=other_users, items_per_user=items_per_other, seed=2)
+    demo.demo_seed(
+        users=other_users, items_per_user=items_per_other, password=BENCH_PASSWORD, seed=2
+    )
     content = (b"Keel benchmark file, one hundred kilobytes of text.\n" * 2048)[:FILE_BYTES]
     stored = storage_services.file_upload(
         owner=user, upload=ContentFile(content, name="bench-report.txt")

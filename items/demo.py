@@ -20,7 +20,6 @@ from accounts.models import User
 from items.models import Item
 
 DEMO_DOMAIN = "example.com"
-DEMO_PASSWORD = "keel-demo-password"  # noqa: S105 - printed to the operator on purpose
 BATCH_SIZE = 5_000
 
 _VERBS = [
@@ -103,11 +102,15 @@ def demo_seed(
     *,
     users: int,
     items_per_user: int,
+    password: str,
     seed: int = 0,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> SeedResult:
-    """Ensure ``users`` demo users exist, each owning at least ``items_per_user`` items."""
-    owners, users_created = _demo_users(users)
+    """Ensure ``users`` demo users exist, each owning at least ``items_per_user`` items.
+
+    Users it creates log in with ``password``; existing ones keep theirs.
+    """
+    owners, users_created = _demo_users(users, password=password)
     created = demo_items_top_up(
         owners=owners, items_per_owner=items_per_user, seed=seed, progress=progress
     )
@@ -139,16 +142,16 @@ def demo_items_top_up(
 
 
 @transaction.atomic
-def _demo_users(count: int) -> tuple[list[User], int]:
+def _demo_users(count: int, *, password: str) -> tuple[list[User], int]:
     emails = [demo_email(number) for number in range(1, count + 1)]
     existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
     # One hash for all: they share the demo password, and Argon2 is slow on purpose.
-    password = make_password(DEMO_PASSWORD)
+    hashed = make_password(password)
     now = timezone.now()
     new_users = [
         User(
             email=email,
-            password=password,
+            password=hashed,
             first_name="Demo",
             last_name=email.split("@")[0].removeprefix("demo"),
             email_verified_at=now,

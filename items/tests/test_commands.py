@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.utils import timezone
 from model_bakery import baker
 
@@ -16,10 +17,11 @@ LOGIN_URL = "/api/v1/auth/login/"
 PASSWORD_LINE = re.compile(r"Demo users log in with password: (\S+)")
 
 
-def seed_demo(*args: str) -> str:
-    """Run ``manage.py seed_demo`` and return what it printed on stdout."""
+def seed_demo(*args: str, debug: bool = True) -> str:
+    """Run ``manage.py seed_demo`` (in development, unless told) and return its stdout."""
     stdout = StringIO()
-    call_command("seed_demo", *args, stdout=stdout, stderr=StringIO())
+    with override_settings(DEBUG=debug):
+        call_command("seed_demo", *args, stdout=stdout, stderr=StringIO())
     return stdout.getvalue()
 
 
@@ -53,6 +55,37 @@ def test_seed_demo_users_log_in_over_the_api_with_the_printed_password(api_clien
     assert login.status_code == 200
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {login.json()['access']}")
     assert api_client.get("/api/v1/items/").json()["count"] == 2
+
+
+def test_seed_demo_without_a_password_makes_a_random_one_per_run():
+    first = PASSWORD_LINE.search(seed_demo("--users", "1", "--items", "0")).group(1)
+    second = PASSWORD_LINE.search(seed_demo("--reset", "--users", "1", "--items", "0")).group(1)
+
+    assert first != second
+    assert len(first) >= 16
+
+
+def test_seed_demo_uses_the_password_it_is_given(api_client):
+    seed_demo("--users", "1", "--items", "0", "--password", "a chosen demo passphrase")
+
+    login = api_client.post(
+        LOGIN_URL,
+        {"email": "demo1@example.com", "password": "a chosen demo passphrase"},
+        format="json",
+    )
+    assert login.status_code == 200
+
+
+def test_seed_demo_refuses_to_run_with_debug_off():
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        seed_demo("--users", "1", "--items", "1", debug=False)
+    assert not demo_users()
+
+
+def test_seed_demo_runs_with_debug_off_when_forced():
+    seed_demo("--users", "1", "--items", "1", "--force", debug=False)
+
+    assert len(demo_users()) == 1
 
 
 def test_seed_demo_second_run_creates_nothing():
