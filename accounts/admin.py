@@ -100,6 +100,24 @@ class UserAdmin(DjangoUserAdmin):
         ),
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Staff who may only view get the password's state, not the "Reset password"
+        # button of Django's widget, which would lead them to a 403.
+        return [
+            (name, {**options, "fields": [_viewable(field) for field in options["fields"]]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "password_state"]
+
+    @admin.display(description="password")
+    def password_state(self, user: User) -> str:
+        return "set" if user.has_usable_password() else "not set (no password login)"
+
     def delete_model(self, request, obj):
         services.user_remove(user=obj)
 
@@ -120,3 +138,7 @@ class UserAdmin(DjangoUserAdmin):
             f"Deactivated {len(queryset)} user(s) and revoked their tokens.",
             messages.SUCCESS,
         )
+
+
+def _viewable(field: str) -> str:
+    return "password_state" if field == "password" else field

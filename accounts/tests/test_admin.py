@@ -169,3 +169,24 @@ def test_deleting_users_in_the_admin_removes_their_files_objects(
     assert response.status_code == 302
     assert not User.objects.filter(pk=ann.pk).exists()
     assert not file_storage().exists(stored.object_key)
+
+
+def test_view_only_staff_see_the_password_state_but_no_reset_button(client, staff_user):
+    member = User.objects.create_user(email="member@example.com", password=PASSWORD)
+    client.force_login(staff_user)
+
+    page = client.get(reverse("admin:accounts_user_change", args=[member.pk]))
+
+    assert page.status_code == 200
+    assert b"Reset password" not in page.content
+    assert f"{member.pk}/password/".encode() not in page.content
+    assert b"set" in page.content
+
+
+def test_staff_who_may_change_users_keep_the_reset_button(admin_client):
+    member = User.objects.create_user(email="member@example.com", password=PASSWORD)
+
+    page = admin_client.get(reverse("admin:accounts_user_change", args=[member.pk]))
+
+    assert page.status_code == 200
+    assert b"Reset password" in page.content
