@@ -1,4 +1,5 @@
 import math
+from collections.abc import Sequence
 
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -140,5 +141,6 @@ class UserAdmin(DjangoUserAdmin):
         )
 
 
-def _viewable(field: str) -> str:
+def _viewable(field: str | Sequence[str]) -> str | Sequence[str]:
+    """A fieldset entry (a field, or a row of them) as view-only staff see it."""
     return "password_state" if field == "password" else field
