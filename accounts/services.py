@@ -40,28 +40,38 @@ class TokenPair:
 
 @transaction.atomic
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    """Create an account and email its verification link.
+
+    An address that already has an account gets the same answer, after the same password
+    checks and hashing: a user of the same shape that is never saved (its id belongs to
+    nobody), while the owner is emailed that someone tried to register with it. So the
+    response never tells whether an address has an account.
+    """
     email = normalize_email(email)
-    if User.objects.with_email(email).exists():
-        raise _email_taken()
     user = User(email=email, first_name=first_name, last_name=last_name)
     _validate_new_password(password, user=user, field="password")
     user.set_password(password)
+    owner = User.objects.with_email(email).first()
+    if owner is not None:
+        return _registration_attempted(owner=owner, stand_in=user)
     user.full_clean()
     try:
         # A savepoint, so a lost race leaves the surrounding transaction usable.
         with transaction.atomic():
             user.save()
-    except IntegrityError as error:
+    except IntegrityError:
         # Two registrations of one email at the same moment: the second loses here.
-        raise _email_taken() from error
+        owner = User.objects.with_email(email).first()
+        return user if owner is None else _registration_attempted(owner=owner, stand_in=user)
     _send_verification_email(user)
     return user
 
 
-def _email_taken() -> ValidationError:
-    return ValidationError(
-        {"email": ValidationError("An account with this email exists.", code="unique")}
+def _registration_attempted(*, owner: User, stand_in: User) -> User:
+    _send_email_on_commit(
+        "registration_attempt", user=owner, link=f"{settings.FRONTEND_URL}/reset-password"
     )
+    return stand_in
 
 
 def email_verification_resend(*, email: str) -> None:

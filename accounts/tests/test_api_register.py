@@ -12,18 +12,37 @@ from accounts.tests.helpers import PASSWORD, REGISTER, assert_problem, error_pai
 pytestmark = pytest.mark.django_db
 
 
-def test_register_email_differing_only_in_case_is_unique_violation(api_client):
-    first = api_client.post(REGISTER, {"email": "Ann@X.io", "password": PASSWORD})
-    assert first.status_code == 201
-    assert first.json()["email"] == "ann@x.io"
+def test_registering_a_taken_address_answers_as_a_new_registration_and_tells_its_owner(
+    api_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api_client.post(REGISTER, {"email": "Ann@X.io", "password": PASSWORD})
+    with django_capture_on_commit_callbacks(execute=True):
+        again = api_client.post(
+            REGISTER, {"email": "ann@x.io", "password": "another pass phrase 2026"}
+        )
 
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert set(again.json()) == set(first.json())
+    assert again.json()["email"] == "ann@x.io"
+    # The answer's id belongs to nobody: no second account, the first one unchanged.
+    assert again.json()["id"] != first.json()["id"]
+    assert list(User.objects.values_list("id", flat=True)) == [uuid.UUID(first.json()["id"])]
+    assert User.objects.get().check_password(PASSWORD)
+    assert [m.subject for m in mailoutbox] == [
+        "Confirm your email address for Keel",
+        "Someone tried to register with your Keel address",
+    ]
+    assert mailoutbox[1].to == ["ann@x.io"]
+
+
+def test_registering_a_taken_address_still_checks_the_password(api_client, user):
     body = assert_problem(
-        api_client.post(REGISTER, {"email": "ann@x.io", "password": PASSWORD}),
+        api_client.post(REGISTER, {"email": user.email, "password": "short"}),
         400,
         "validation_error",
     )
-    assert error_pairs(body) == [("email", "unique")]
-    assert User.objects.count() == 1
+    assert {attr for attr, _ in error_pairs(body)} == {"password"}
 
 
 def test_register_ignores_privilege_and_identity_fields(api_client):

@@ -1,4 +1,4 @@
-"""The three account emails: subject, text and HTML parts, and the frontend links."""
+"""The account emails: subject, text and HTML parts, and the frontend links."""
 
 import pytest
 
@@ -12,6 +12,10 @@ FRONTEND_URL = "https://app.example.test"
 
 def _register(user):
     services.user_register(email="new@example.com", password=PASSWORD, first_name="Nan")
+
+
+def _register_taken(user):
+    services.user_register(email=user.email.upper(), password=PASSWORD)
 
 
 def _reset(user):
@@ -30,6 +34,12 @@ def _change(user):
             "Confirm your email address for Keel",
             "/verify-email?uid=",
             "new@example.com",
+        ),
+        (
+            _register_taken,
+            "Someone tried to register with your Keel address",
+            "/reset-password",
+            "ann@example.com",
         ),
         (_reset, "Reset your Keel password", "/reset-password?uid=", "ann@example.com"),
         (_change, "Your Keel password was changed", "/", "ann@example.com"),
