@@ -142,6 +142,8 @@ def flow(base: str, mail_dir: Path) -> None:
     status, _, problem = call("GET", item_url, token=token)
     check(status == 404 and problem["code"] == "not_found", "deleted item is a 404 problem")
 
+    api_key(api, token)
+
     content = b"hello from the end-to-end test\n" * 100
     body, content_type = multipart("e2e notes.txt", content)
     status, _, stored = call(
@@ -158,6 +160,23 @@ def flow(base: str, mail_dir: Path) -> None:
     check(status == 204, "logout revokes the refresh token")
     status, _, problem = call("POST", f"{api}/auth/token/refresh/", {"refresh": pair["refresh"]})
     check(status == 401 and problem["code"] == "token_not_valid", "the revoked token is refused")
+
+
+def api_key(api: str, token: str) -> None:
+    """A read-only key reads, is refused a write, and is dead once revoked."""
+    status, _, created = call(
+        "POST", f"{api}/auth/api-keys/", {"name": "e2e", "scopes": ["items:read"]}, token=token
+    )
+    check(status == 201 and created["key"].startswith("keel_"), "API key created, shown once")
+    headers = {"Authorization": f"Api-Key {created['key']}"}
+    status, _, _ = call("GET", f"{api}/items/", headers=headers)
+    check(status == 200, "the API key reads items")
+    status, _, problem = call("POST", f"{api}/items/", {"title": "no"}, headers=headers)
+    check(status == 403 and problem["code"] == "insufficient_scope", "a read key cannot write")
+    status, _, _ = call("DELETE", f"{api}/auth/api-keys/{created['id']}/", token=token)
+    check(status == 204, "API key revoked")
+    status, _, problem = call("GET", f"{api}/items/", headers=headers)
+    check(status == 401 and problem["code"] == "api_key_revoked", "a revoked key is refused")
 
 
 def graceful_shutdown(base: str, gunicorn_pid: int) -> None:

@@ -7,8 +7,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
-from accounts import services
-from accounts.models import User
+from accounts import api_keys, services
+from accounts.models import ApiKey, User
 from accounts.throttling import AdminAccountThrottle, ClientIPThrottle
 
 
@@ -144,3 +144,28 @@ class UserAdmin(DjangoUserAdmin):
 def _viewable(field: str | Sequence[str]) -> str | Sequence[str]:
     """A fieldset entry (a field, or a row of them) as view-only staff see it."""
     return "password_state" if field == "password" else field
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made through the API (the key is shown once there); staff see and revoke."""
+
+    list_display = ["prefix", "name", "user", "scopes", "created_at", "last_used_at",
+                    "expires_at", "revoked_at"]  # fmt: skip
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["prefix", "name", "user__email"]
+    list_select_related = ["user"]
+    readonly_fields = [
+        field.name for field in ApiKey._meta.fields if field.name not in {"name", "secret_digest"}
+    ]
+    exclude = ["secret_digest"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        for api_key in queryset:
+            api_keys.api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked {len(queryset)} API key(s).", messages.SUCCESS)

@@ -1,4 +1,4 @@
-"""Bearer authentication: simplejwt's, in one query compiled once per process.
+"""Bearer authentication (simplejwt's, in one query compiled once per process) and API keys.
 
 The two shortcuts here lean on Django internals, so they live in this one module and
 ``accounts/tests/test_authentication_internals.py`` fails loudly if an upgrade changes
@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 from django.core.exceptions import ValidationError
 from django.db import connections
+from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from accounts import api_keys
 from accounts.models import User
 from config.ops.logging import bind_user
 from config.ops.replicas import read_own_writes
@@ -104,3 +106,21 @@ def forget_permissions(user: User) -> None:
     """Record that ``user`` holds no group or permission, for this request only."""
     for attribute in PERMISSION_CACHE_ATTRIBUTES:
         setattr(user, attribute, set())
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """``Authorization: Api-Key <key>``: the key's user, with the key as ``request.auth``."""
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        keyword, _, key = request.headers.get("Authorization", "").partition(" ")
+        if keyword != self.keyword:
+            return None
+        api_key = api_keys.api_key_authenticate(key=key.strip())
+        bind_user(api_key.user.pk)
+        read_own_writes(api_key.user.pk)
+        # Annotated by the authenticating query (accounts.api_keys), as for bearer tokens.
+        if not getattr(api_key, "user_has_roles", True):
+            forget_permissions(api_key.user)
+        return api_key.user, api_key

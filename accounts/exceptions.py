@@ -35,3 +35,33 @@ class VerificationTokenInvalid(ApplicationError):
 class VerificationTokenExpired(ApplicationError):
     code = "verification_token_expired"
     default_detail = "This verification link has expired; request a new one."
+
+
+class ApiKeyInvalid(ApplicationError):
+    status_code = 401
+    code = "api_key_invalid"
+    default_detail = "This API key is malformed or unknown."
+
+
+class ApiKeyRevoked(ApplicationError):
+    status_code = 401
+    code = "api_key_revoked"
+    default_detail = "This API key was revoked."
+
+
+class ApiKeyExpired(ApplicationError):
+    status_code = 401
+    code = "api_key_expired"
+    default_detail = "This API key has expired."
+
+
+class ApiKeyUserInactive(ApplicationError):
+    status_code = 401
+    code = "user_inactive"
+    default_detail = "The account this API key belongs to is deactivated."
+
+
+class InsufficientScope(ApplicationError):
+    status_code = 403
+    code = "insufficient_scope"
+    default_detail = "This API key's scopes do not allow this request."

@@ -96,3 +96,52 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def owned_by(self, user: "User") -> "ApiKeyQuerySet":
+        return self.filter(user=user)
+
+    def visible_to(self, user: "User") -> "ApiKeyQuerySet":
+        """A user's own keys; every key for staff who may change them."""
+        return self if user.has_perm("accounts.change_apikey") else self.owned_by(user)
+
+
+class ApiKey(models.Model):
+    """A machine client's credential: it authenticates as ``user``, limited to ``scopes``.
+
+    The key itself (``keel_<prefix>.<secret>``) is shown once, on creation: only the
+    public ``prefix`` (indexed, to find the row) and a SHA-256 digest of the secret are
+    stored. The secret is 256 random bits, so a fast digest is as safe as a slow hash.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_digest = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="apikey_user_created")]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def throttle_ident(self) -> str:
+        """Its own throttle bucket (config.api.throttling.MachineClientThrottle)."""
+        return str(self.pk)
+
+    def allows(self, scope: str) -> bool:
+        """Whether the key holds ``scope`` (``<resource>:read|write``); write implies read."""
+        resource, _, access = scope.partition(":")
+        return scope in self.scopes or (access == "read" and f"{resource}:write" in self.scopes)

@@ -1,7 +1,11 @@
+from datetime import datetime
+
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.api_keys import api_scopes
+from accounts.models import ApiKey, User
 from config.api.serializers import InputSerializer
 
 # Passwords are length-checked here only to bound the work of hashing them; the real
@@ -102,3 +106,57 @@ class EmailVerifySerializer(InputSerializer):
 
 class AcceptedSerializer(serializers.Serializer):
     detail = serializers.CharField(read_only=True)
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    """A key as listed: never its secret."""
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    """A key just created: with the key itself, shown this once."""
+
+    key = serializers.CharField(read_only=True, help_text="The key: shown only in this answer.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(InputSerializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        allow_empty=False,
+        max_length=100,
+        help_text="`<resource>:read` or `<resource>:write` (write implies read): `items:read`.",
+    )
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_scopes(self, scopes: list[str]) -> list[str]:
+        known = set(api_scopes())
+        unknown = sorted(set(scopes) - known)
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown scopes: {', '.join(unknown)}. Known: {', '.join(sorted(known))}.",
+                code="invalid_choice",
+            )
+        return scopes
+
+    def validate_expires_at(self, expires_at: datetime | None) -> datetime | None:
+        if expires_at is not None and expires_at <= timezone.now():
+            raise serializers.ValidationError("Must be in the future.", code="past")
+        return expires_at

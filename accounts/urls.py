@@ -7,6 +7,7 @@ app_name = "accounts"
 
 router = SimpleRouter()
 router.register("users", views.UserViewSet, basename="user")
+router.register("auth/api-keys", views.ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="register"),

@@ -1,4 +1,5 @@
 from dataclasses import asdict
+from typing import cast
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -6,10 +7,10 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from accounts import serializers, services
+from accounts import api_keys, serializers, services
 from accounts.filters import UserFilter
-from accounts.models import User
-from accounts.permissions import UserManagementPermission
+from accounts.models import ApiKey, User
+from accounts.permissions import ApiKeyScope, UserManagementPermission
 from accounts.throttling import ACCOUNT_THROTTLES
 
 ACCEPTED_DETAIL = "If an account matches, an email is on its way."
@@ -163,7 +164,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     """Staff-only user management, guarded by the ``accounts.*_user`` permissions."""
 
     serializer_class = serializers.UserAdminSerializer
-    permission_classes = [IsAuthenticated, UserManagementPermission]
+    permission_classes = [IsAuthenticated, ApiKeyScope, UserManagementPermission]
     filterset_class = UserFilter
 
     def get_queryset(self):
@@ -180,3 +181,36 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def deactivate(self, request, pk=None):
         user = services.user_set_active(user=self.get_object(), is_active=False)
         return Response(self.get_serializer(user).data)
+
+
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Your API keys, for scripts and services: create, list, revoke.
+
+    Managed with a login (a bearer token) only: an API key is refused here, so a leaked
+    one cannot make more. Staff with ``accounts.change_apikey`` see and revoke everyone's.
+    """
+
+    serializer_class = serializers.ApiKeySerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator, with no user
+            return ApiKey.objects.none()
+        # IsAuthenticated has let the request in: its user is a User.
+        return ApiKey.objects.visible_to(cast(User, self.request.user))
+
+    @extend_schema(
+        request=serializers.ApiKeyCreateSerializer,
+        responses={201: serializers.ApiKeyCreatedSerializer},
+    )
+    def create(self, request):
+        data = serializers.ApiKeyCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        api_key, key = api_keys.api_key_create(user=request.user, **data.validated_data)
+        body = {**serializers.ApiKeySerializer(api_key).data, "key": key}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        """Revoke the key: it is refused from now on, and stays listed as revoked."""
+        api_keys.api_key_revoke(api_key=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

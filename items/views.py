@@ -15,6 +15,7 @@ class ItemViewSet(OwnedResourceViewSet):
     serializer_class = ItemSerializer
     input_serializer_class = ItemWriteSerializer
     filterset_class = ItemFilter
+    api_scope = "items"
 
     def perform_create(self, data):
         # IsAuthenticated has let the request in: its user is a User, not AnonymousUser.

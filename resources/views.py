@@ -23,17 +23,29 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from accounts.api_keys import register_api_scope
+from accounts.permissions import ApiKeyScope
 from resources.models import OwnedQuerySet, entity_tag
 from resources.permissions import OwnerOrModelPermission
 from resources.schema import ResourceSchema
 
 
 class ResourceViewSet(viewsets.GenericViewSet):
-    """What every action shares; the mixins below add the actions themselves."""
+    """What every action shares; the mixins below add the actions themselves.
 
-    permission_classes = [IsAuthenticated, OwnerOrModelPermission]
+    ``api_scope`` names the resource for API keys (its route: ``items``, ``files``): a key
+    with ``<api_scope>:read`` may read it, ``<api_scope>:write`` change it too.
+    """
+
+    permission_classes = [IsAuthenticated, ApiKeyScope, OwnerOrModelPermission]
     schema = ResourceSchema()
     input_serializer_class: type[BaseSerializer] | None = None
+    api_scope: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.api_scope:
+            register_api_scope(cls.api_scope)
 
     def get_queryset(self) -> OwnedQuerySet:
         # The model of an owned resource has an OwnedQuerySet (its manager's).

@@ -51,6 +51,8 @@ class StoredFileViewSet(
 ):
     """Your files; staff with ``storage.view_storedfile`` see everyone's (read-only)."""
 
+    api_scope = "files"
+
     queryset = StoredFile.objects.all()
     serializer_class = StoredFileSerializer
     input_serializer_class = FileUploadSerializer

@@ -89,4 +89,26 @@ class AnonRateThrottle(FixedWindowThrottle, throttling.AnonRateThrottle):
 
 
 class UserRateThrottle(FixedWindowThrottle, throttling.UserRateThrottle):
-    """Authenticated users, by user id (``THROTTLE_RATE_USER``)."""
+    """Authenticated users, by user id (``THROTTLE_RATE_USER``); machine clients apart."""
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if _machine_client(request) is not None:
+            return None
+        return super().get_cache_key(request, view)
+
+
+class MachineClientThrottle(FixedWindowThrottle):
+    """Requests made with a machine credential (an API key), per credential
+    (``THROTTLE_RATE_API_KEY``): a script's traffic does not eat its owner's allowance."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        ident = _machine_client(request)
+        return None if ident is None else self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _machine_client(request: Any) -> str | None:
+    # The credential says so itself (accounts.models.ApiKey.throttle_ident); config names
+    # no app.
+    return getattr(getattr(request, "auth", None), "throttle_ident", None)

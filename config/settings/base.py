@@ -288,8 +288,13 @@ TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=600)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # An API key reaches only the resources its scopes name (accounts.api_keys).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.ApiKeyScope",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PageNumberPagination",
@@ -298,10 +303,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api.throttling.AnonRateThrottle",
         "config.api.throttling.UserRateThrottle",
+        "config.api.throttling.MachineClientThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_RATE_ANON", default="120/min"),
         "user": env.str("THROTTLE_RATE_USER", default="1200/min"),
+        "api_key": env.str("THROTTLE_RATE_API_KEY", default="1200/min"),
         # Abuse protection of the account endpoints: each counted per client IP and
         # per target account (the email in the body), in the shared cache.
         "login_ip": env.str("THROTTLE_RATE_LOGIN_IP", default="30/min"),
