@@ -5,16 +5,18 @@ behind a proxy or as several instances.
 """
 
 import os
+from collections.abc import Collection
+from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from rest_framework.settings import api_settings
 
 LOCAL_FILE_STORAGE = "storage.backends.LocalFileStorage"
 
 
 @register(Tags.security, deploy=True)
-def metrics_need_a_token_behind_a_proxy(app_configs, **kwargs) -> list:
+def metrics_need_a_token_behind_a_proxy(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     if not settings.METRICS_ENABLED or settings.METRICS_TOKEN or not _num_proxies():
         return []
     return [
@@ -29,7 +31,7 @@ def metrics_need_a_token_behind_a_proxy(app_configs, **kwargs) -> list:
 
 
 @register(Tags.security, deploy=True)
-def forwarded_headers_and_num_proxies_agree(app_configs, **kwargs) -> list:
+def forwarded_headers_and_num_proxies_agree(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     # gunicorn's FORWARDED_ALLOW_IPS, given explicitly, says a proxy sits in front.
     proxied = os.environ.get("FORWARDED_ALLOW_IPS", "").strip() not in ("", "127.0.0.1")
     if not proxied or _num_proxies():
@@ -46,7 +48,7 @@ def forwarded_headers_and_num_proxies_agree(app_configs, **kwargs) -> list:
 
 
 @register(Tags.compatibility, deploy=True)
-def local_files_serve_one_instance_only(app_configs, **kwargs) -> list:
+def local_files_serve_one_instance_only(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     if settings.STORAGES["default"]["BACKEND"] != LOCAL_FILE_STORAGE:
         return []
     return [
@@ -61,7 +63,9 @@ def local_files_serve_one_instance_only(app_configs, **kwargs) -> list:
 
 
 @register(Tags.database, deploy=True)
-def statement_timeout_survives_the_pooler(app_configs, databases=None, **kwargs) -> list:
+def statement_timeout_survives_the_pooler(
+    app_configs: Any, databases: Collection[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
     """Through PgBouncer the timeout lives on the role: is it there? (``--database``)"""
     if settings.DB_POOLER != "pgbouncer" or "default" not in (databases or ()):
         return []

@@ -3,7 +3,7 @@
 ``seed_demo`` alone bulk-inserts its demo rows directly, for speed (``items/demo.py``).
 """
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -51,7 +51,7 @@ def item_delete(*, item: Item, if_match: tuple[str, ...] | list[str] = ()) -> No
 
 
 @transaction.atomic
-def items_mark_completed(*, items) -> int:
+def items_mark_completed(*, items: models.QuerySet[Item]) -> int:
     """Mark every not-yet-completed item of the queryset completed; returns how many."""
     now = timezone.now()
     return items.filter(is_completed=False).update(

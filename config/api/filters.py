@@ -1,6 +1,7 @@
 """django-filter pieces every app's FilterSet uses: unknown values are errors, not ignored."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django import forms
 from django.db import models
@@ -12,7 +13,7 @@ _FALSE = frozenset({"false", "0"})
 
 
 class StrictBooleanField(forms.Field):
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         if value in (None, ""):
             return None
         normalized = str(value).lower()
@@ -40,7 +41,7 @@ class StoredIsoDateTimeField(IsoDateTimeField):
     23:59): the moment is handed to the database in UTC, where every offset is fine.
     """
 
-    def to_python(self, value) -> datetime | None:
+    def to_python(self, value: Any) -> datetime | None:
         moment = super().to_python(value)
         if moment is None:
             return None
@@ -102,7 +103,9 @@ class DjangoFilterBackend(filters.DjangoFilterBackend):
     detail request; most ask for no filter at all.
     """
 
-    def filter_queryset(self, request, queryset, view):
+    def filter_queryset(
+        self, request: Any, queryset: models.QuerySet, view: Any
+    ) -> models.QuerySet:
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is None or not any(
             name in request.query_params for name in filterset_class.base_filters

@@ -1,5 +1,7 @@
 """The answer to ``OPTIONS``: DRF's, for every view, serializer or not."""
 
+from typing import Any
+
 from rest_framework import generics, metadata
 
 
@@ -10,7 +12,7 @@ class SimpleMetadata(metadata.SimpleMetadata):
     view that declares ``serializer_class = None`` because it reads nothing.
     """
 
-    def determine_actions(self, request, view) -> dict:
+    def determine_actions(self, request: Any, view: Any) -> dict:
         takes_no_body = getattr(view, "serializer_class", None) is None and (
             type(view).get_serializer_class is generics.GenericAPIView.get_serializer_class
         )

@@ -79,7 +79,7 @@ class AutoSchema(openapi.AutoSchema):
             self.method = "DELETE"
 
 
-def add_problem_responses(result: dict, generator, request, public) -> dict:
+def add_problem_responses(result: dict, generator: Any, request: Any, public: bool) -> dict:
     """drf-spectacular post-processing hook: add the error responses to each operation."""
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -7,7 +7,7 @@ whichever logger wrote it.
 
 import json
 import logging
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -24,12 +24,12 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
-def bind_request(request_id: str):
+def bind_request(request_id: str) -> tuple[Token[str | None], Token[str | None]]:
     """Start a request's log context; returns the token that ``unbind_request`` needs."""
     return _request_id.set(request_id), _user_id.set(None)
 
 
-def unbind_request(tokens) -> None:
+def unbind_request(tokens: tuple[Token[str | None], Token[str | None]]) -> None:
     request_token, user_token = tokens
     _request_id.reset(request_token)
     _user_id.reset(user_token)

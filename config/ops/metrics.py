@@ -2,6 +2,7 @@
 
 import hmac
 import ipaddress
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
@@ -48,7 +49,7 @@ class InstrumentedRedisCache(RedisCache):
     django-prometheus's Redis wrappers need django-redis; this keeps the built-in backend.
     """
 
-    def get(self, key, default=None, version=None):
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         django_cache_get_total.labels(backend="redis").inc()
         value = super().get(key, _MISSING, version)
         if value is _MISSING:

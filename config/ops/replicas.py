@@ -16,11 +16,14 @@ skipped (each process looks again every few seconds): reads then go to the prima
 import logging
 import random
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger("keel.replicas")
@@ -98,7 +101,7 @@ health = ReplicaHealth()
 class ReplicaRouter:
     """``DATABASE_ROUTERS`` entry, set by the settings when replicas are configured."""
 
-    def db_for_read(self, model, **hints) -> str:
+    def db_for_read(self, model: type[Model], **hints: Any) -> str:
         if (
             model._meta.app_label in PRIMARY_APPS
             or _on_primary.get()
@@ -108,21 +111,23 @@ class ReplicaRouter:
         usable = [alias for alias in replica_aliases() if health.usable(alias)]
         return random.choice(usable) if usable else PRIMARY  # noqa: S311 (load spreading)
 
-    def db_for_write(self, model, **hints) -> str:
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
         return PRIMARY
 
-    def allow_relation(self, obj1, obj2, **hints) -> bool:
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
         return True  # one database, copied
 
-    def allow_migrate(self, db, app_label, model_name=None, **hints) -> bool:
+    def allow_migrate(
+        self, db: str, app_label: str, model_name: str | None = None, **hints: Any
+    ) -> bool:
         return db == PRIMARY
 
 
-def _sticky_key(user_id) -> str:
+def _sticky_key(user_id: object) -> str:
     return f"keel:replicas:recent-writer:{user_id}"
 
 
-def read_own_writes(user_id) -> None:
+def read_own_writes(user_id: object) -> None:
     """Called on authentication: a user who wrote a moment ago reads from the primary."""
     if settings.DB_REPLICA_URLS and cache.get(_sticky_key(user_id)):
         _on_primary.set(True)
@@ -156,7 +161,7 @@ class ReplicaRequestMiddleware:
         return response
 
 
-def replica_ready_check(alias: str):
+def replica_ready_check(alias: str) -> Callable[[], None]:
     """Readiness of one replica: not critical (reads fall back to the primary)."""
 
     def check() -> None:

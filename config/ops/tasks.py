@@ -2,9 +2,11 @@
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django_tasks.base import Task
 from prometheus_client import Counter
 
 logger = logging.getLogger("keel.tasks")
@@ -14,7 +16,9 @@ TASKS_RECLAIMED = Counter(
 )
 
 
-def task_retry_later(task, *, task_id: str, attempt: int, error: Exception, kwargs: dict) -> None:
+def task_retry_later(
+    task: "Task[Any, Any]", *, task_id: str, attempt: int, error: Exception, kwargs: dict
+) -> None:
     """Enqueue ``task`` again after an exponential backoff, or give up after the last try.
 
     Giving up re-raises ``error``, so the backend records the task as failed. The

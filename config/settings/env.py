@@ -112,7 +112,7 @@ def build_cache(url: str, *, socket_timeout: float, key_prefix: str) -> dict[str
     }
 
 
-def build_file_storage(backend: str, *, media_root, **s3) -> dict[str, Any]:
+def build_file_storage(backend: str, *, media_root: Any, **s3: Any) -> dict[str, Any]:
     """STORAGES["default"]: local files, or a private S3-compatible bucket."""
     if backend == "local":
         # No base_url: files are never served from MEDIA_URL, only through the API.

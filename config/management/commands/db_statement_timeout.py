@@ -8,13 +8,16 @@ PgBouncer opens gets it; connections it already holds keep their old value until
 recycles them (``server_lifetime``, or ``RECONNECT`` in its console).
 """
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import sql
 
 
-def statement_timeout_ms(connection) -> int:
+def statement_timeout_ms(connection: BaseDatabaseWrapper) -> int:
     """What this session's statements get (0: no limit)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'")
@@ -24,7 +27,7 @@ def statement_timeout_ms(connection) -> int:
 class Command(BaseCommand):
     help = "Show, or with --apply store on the role, the statement timeout of new sessions."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--apply",
             action="store_true",
@@ -32,7 +35,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
-    def handle(self, *args, apply: bool, database: str, **options):
+    def handle(self, *args: Any, apply: bool, database: str, **options: Any) -> None:
         connection = connections[database]
         if connection.vendor != "postgresql":
             raise CommandError("The statement timeout is PostgreSQL's; this database is not.")

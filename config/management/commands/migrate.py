@@ -8,6 +8,8 @@ whichever server connection took it): with ``DB_POOLER=pgbouncer`` no lock is ta
 run migrations once (one job), or point ``DATABASE_URL`` at PostgreSQL itself for them.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.management.commands import migrate
 from django.db import connections
@@ -17,7 +19,7 @@ MIGRATION_LOCK = 0x6B65656C
 
 
 class Command(migrate.Command):
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> str | None:
         connection = connections[options["database"]]
         if connection.vendor != "postgresql" or settings.DB_POOLER == "pgbouncer":
             return super().handle(*args, **options)

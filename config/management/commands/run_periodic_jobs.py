@@ -1,8 +1,9 @@
 import logging
 import time
+from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
 from config.ops.periodic import PERIODIC_JOBS
@@ -16,13 +17,13 @@ class Command(BaseCommand):
         "or every --every seconds."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--every", type=float, help="repeat with this many seconds between runs"
         )
         parser.add_argument("--only", choices=sorted(PERIODIC_JOBS), help="run one job only")
 
-    def handle(self, *args, every: float | None, only: str | None, **options):
+    def handle(self, *args: Any, every: float | None, only: str | None, **options: Any) -> None:
         if every is not None and every <= 0:
             raise CommandError("--every must be a positive number of seconds.")
         jobs = {only: PERIODIC_JOBS[only]} if only else PERIODIC_JOBS

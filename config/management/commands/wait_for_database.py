@@ -1,16 +1,17 @@
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import OperationalError, connection
 
 
 class Command(BaseCommand):
     help = "Wait until the database accepts connections (for container start-up)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--timeout", type=float, default=60, help="seconds (default 60)")
 
-    def handle(self, *args, timeout: float, **options):
+    def handle(self, *args: Any, timeout: float, **options: Any) -> None:
         deadline = time.monotonic() + timeout
         while True:
             try:
