@@ -137,24 +137,19 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 
 class ApiKeyCreateSerializer(InputSerializer):
-    name = serializers.CharField(max_length=100)
-    scopes = serializers.ListField(
-        child=serializers.CharField(max_length=100),
-        allow_empty=False,
-        max_length=100,
-        help_text="`<resource>:read` or `<resource>:write` (write implies read): `items:read`.",
-    )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-
-    def validate_scopes(self, scopes: list[str]) -> list[str]:
-        known = set(api_scopes())
-        unknown = sorted(set(scopes) - known)
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown scopes: {', '.join(unknown)}. Known: {', '.join(sorted(known))}.",
-                code="invalid_choice",
-            )
-        return scopes
+    def get_fields(self):
+        # Built per instance: the scopes are known once every resource is loaded (and so
+        # the schema lists them).
+        return {
+            "name": serializers.CharField(max_length=100),
+            "scopes": serializers.ListField(
+                child=serializers.ChoiceField(choices=api_scopes()),
+                min_length=1,
+                max_length=100,
+                help_text="`<resource>:read` or `<resource>:write`; write implies read.",
+            ),
+            "expires_at": serializers.DateTimeField(required=False, allow_null=True, default=None),
+        }
 
     def validate_expires_at(self, expires_at: datetime | None) -> datetime | None:
         if expires_at is not None and expires_at <= timezone.now():

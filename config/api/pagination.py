@@ -4,6 +4,10 @@ from django.core.paginator import Paginator
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+# The largest page or page_size read: a bound on the digits parsed (int() refuses more
+# than 4,300), documented as the schema's maximum.
+MAX_QUERY_NUMBER = 10**18 - 1
+
 if TYPE_CHECKING:
     # Not at run time: importing DRF's views imports the classes the settings name.
     from rest_framework.request import Request
@@ -34,6 +38,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             parameter["schema"]["minimum"] = 1
+            parameter["schema"]["maximum"] = MAX_QUERY_NUMBER
             if parameter["name"] == self.page_size_query_param:
                 parameter["description"] = (
                     f"Results per page, {self.page_size} unless asked; "
@@ -47,7 +52,7 @@ def _positive_number(request: "Request", name: str) -> int | None:
     if raw is None:
         return None
     # Bounded before int(): Python refuses to parse numbers of more than 4,300 digits.
-    number = int(raw) if raw.isdecimal() and len(raw) <= 18 else 0
+    number = int(raw) if raw.isdecimal() and len(raw) <= len(str(MAX_QUERY_NUMBER)) else 0
     if number < 1:
         raise ValidationError({name: ["Enter a whole number from 1 upwards."]}, code="invalid")
     return number

@@ -490,8 +490,8 @@ export interface components {
          */
         ApiKeyCreateRequest: {
             name: string;
-            /** @description `<resource>:read` or `<resource>:write` (write implies read): `items:read`. */
-            scopes: string[];
+            /** @description `<resource>:read` or `<resource>:write`; write implies read. */
+            scopes: components["schemas"]["ScopesEnum"][];
             /** Format: date-time */
             expires_at?: string | null;
         };
@@ -699,6 +699,14 @@ export interface components {
         RefreshTokenRequest: {
             refresh: string;
         };
+        /**
+         * @description * `files:read` - files:read
+         *     * `files:write` - files:write
+         *     * `items:read` - items:read
+         *     * `items:write` - items:write
+         * @enum {string}
+         */
+        ScopesEnum: "files:read" | "files:write" | "items:read" | "items:write";
         ShareLink: {
             /** Format: uri */
             readonly url: string;
