@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.exceptions import ApiKeyExpired, ApiKeyInvalid, ApiKeyRevoked, ApiKeyUserInactive
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, User, holds_roles
 
 KEY_PREFIX = "keel_"
 # Writing last_used_at at most this often per key: coarse, and no write per request.
@@ -96,9 +96,6 @@ def _digest(secret: str) -> str:
 
 def _with_user_roles(keys: models.QuerySet[ApiKey]) -> models.QuerySet[ApiKey]:
     """Keys with their user, and whether that user holds any group or permission."""
-    user = models.OuterRef("user_id")
-    groups = User.groups.through.objects.filter(user_id=user)
-    permissions = User.user_permissions.through.objects.filter(user_id=user)
     return keys.select_related("user").annotate(
-        user_has_roles=models.Exists(groups) | models.Exists(permissions)
+        user_has_roles=holds_roles(models.OuterRef("user_id"))
     )

@@ -15,9 +15,14 @@ class UserQuerySet(models.QuerySet["User"]):
 
     def for_authentication(self) -> "UserQuerySet":
         """Users annotated with ``has_roles``: whether any group or permission is theirs."""
-        groups = User.groups.through.objects.filter(user_id=models.OuterRef("pk"))
-        permissions = User.user_permissions.through.objects.filter(user_id=models.OuterRef("pk"))
-        return self.annotate(has_roles=models.Exists(groups) | models.Exists(permissions))
+        return self.annotate(has_roles=holds_roles(models.OuterRef("pk")))
+
+
+def holds_roles(user_id: models.OuterRef) -> models.Q:
+    """Whether the user ``user_id`` points at holds any group or permission."""
+    groups = User.groups.through.objects.filter(user_id=user_id)
+    permissions = User.user_permissions.through.objects.filter(user_id=user_id)
+    return models.Exists(groups) | models.Exists(permissions)
 
 
 # Bound to a name first: the django-stubs plugin reads the manager's QuerySet methods
