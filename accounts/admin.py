@@ -1,42 +1,94 @@
 import math
 from collections.abc import Sequence
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
-from accounts import api_keys, services
+from accounts import api_keys, mfa, services
 from accounts.models import ApiKey, User
-from accounts.throttling import AdminAccountThrottle, ClientIPThrottle
+from accounts.serializers import MFA_CODE_MAX_LENGTH
+from accounts.throttling import AccountThrottle, AdminAccountThrottle, ClientIPThrottle
+from config.api.exceptions import ApplicationError
 
 
-class _AdminLogin:
-    throttle_scope = "admin_login"
+class _LoginThrottleView:
+    """The API login's throttle scope: admin and API attempts share their counters."""
+
+    throttle_scope = "login"
 
 
-class ThrottledAdminLoginForm(AdminAuthenticationForm):
-    """The admin's login, limited like the API's: per client IP and per account.
+class _MfaThrottleView:
+    throttle_scope = "mfa"
 
-    Rates ``THROTTLE_RATE_ADMIN_LOGIN_IP`` and ``_ACCOUNT``; every attempt counts, and a
-    throttled one is refused before the password is even checked, right or wrong.
+    def __init__(self, user: User):
+        self.user = user
+
+    def throttle_account(self, request) -> str:
+        return str(self.user.pk)
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login, held to the API login's rules.
+
+    Throttled by the very counters of ``POST /api/v1/auth/login/`` (per client IP and per
+    account), so the admin is no way around them; a throttled attempt is refused before
+    the password is even checked. Staff with an authenticator give its code (or a
+    recovery code) too, and with ``MFA_REQUIRED_FOR_STAFF`` staff without one are refused.
     """
 
+    otp_code = forms.CharField(
+        label="Two-factor code",
+        required=False,
+        max_length=MFA_CODE_MAX_LENGTH,
+        help_text="If you have turned on two-factor authentication.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
+
     def clean(self):
-        throttles = [ClientIPThrottle(), AdminAccountThrottle()]
-        refused = [t for t in throttles if not t.allow_request(self.request, _AdminLogin)]
-        if refused:
-            wait = math.ceil(max(throttle.wait() for throttle in refused))
-            raise ValidationError(
-                "Too many login attempts. Try again in %(wait)d seconds.",
-                code="throttled",
-                params={"wait": wait},
-            )
-        return super().clean()
+        _refuse_if_throttled(
+            self.request, [ClientIPThrottle(), AdminAccountThrottle()], _LoginThrottleView
+        )
+        cleaned = super().clean()
+        if self.user_cache is not None:
+            self._check_second_factor(self.user_cache)
+        return cleaned
+
+    def _check_second_factor(self, user: User) -> None:
+        if not mfa.mfa_enabled(user):
+            if settings.MFA_REQUIRED_FOR_STAFF:
+                raise ValidationError(
+                    "This admin requires two-factor authentication: turn it on for your "
+                    "account first (POST /api/v1/auth/mfa/totp/).",
+                    code="mfa_not_enabled",
+                )
+            return
+        code = self.cleaned_data.get("otp_code", "")
+        if not code:
+            raise ValidationError("Enter the code from your authenticator.", code="mfa_required")
+        _refuse_if_throttled(self.request, [AccountThrottle()], _MfaThrottleView(user))
+        try:
+            mfa.second_factor_verify(user=user, code=code)
+        except ApplicationError as error:
+            raise ValidationError(error.detail, code=error.code) from error
 
 
-admin.site.login_form = ThrottledAdminLoginForm
+def _refuse_if_throttled(request, throttles: list, view: object) -> None:
+    refused = [throttle for throttle in throttles if not throttle.allow_request(request, view)]
+    if refused:
+        wait = math.ceil(max(throttle.wait() for throttle in refused))
+        raise ValidationError(
+            "Too many login attempts. Try again in %(wait)d seconds.",
+            code="throttled",
+            params={"wait": wait},
+        )
+
+
+admin.site.login_form = AdminLoginForm
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -81,9 +133,9 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["email", "first_name", "last_name"]
     ordering = ["email"]
     readonly_fields = ["id", "date_joined", "last_login"]
-    actions = ["deactivate_and_revoke_tokens"]
+    actions = ["deactivate_and_revoke_tokens", "reset_two_factor"]
     fieldsets = [
-        (None, {"fields": ["id", "email", "password"]}),
+        (None, {"fields": ["id", "email", "password", "two_factor"]}),
         ("Profile", {"fields": ["first_name", "last_name", "email_verified_at"]}),
         (
             "Role",
@@ -113,7 +165,15 @@ class UserAdmin(DjangoUserAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "password_state"]
+        return [*super().get_readonly_fields(request, obj), "password_state", "two_factor"]
+
+    @admin.display(description="two-factor")
+    def two_factor(self, user: User) -> str:
+        status = mfa.mfa_status(user)
+        if not status.enabled:
+            return "off"
+        left = status.recovery_codes_remaining
+        return f"on since {status.confirmed_at:%Y-%m-%d}, {left} recovery codes left"
 
     @admin.display(description="password")
     def password_state(self, user: User) -> str:
@@ -138,6 +198,17 @@ class UserAdmin(DjangoUserAdmin):
             request,
             f"Deactivated {len(queryset)} user(s) and revoked their tokens.",
             messages.SUCCESS,
+        )
+
+    @admin.action(
+        description="Turn off two-factor (lost authenticator and recovery codes)",
+        permissions=["change"],
+    )
+    def reset_two_factor(self, request, queryset):
+        for user in queryset:
+            mfa.mfa_reset(user=user)
+        self.message_user(
+            request, f"Turned off two-factor for {len(queryset)} user(s).", messages.SUCCESS
         )
 
 

@@ -65,3 +65,71 @@ class InsufficientScope(ApplicationError):
     status_code = 403
     code = "insufficient_scope"
     default_detail = "This API key's scopes do not allow this request."
+
+
+class MfaRequired(ApplicationError):
+    status_code = 401
+    code = "mfa_required"
+    default_detail = (
+        "This account has two-factor authentication: send the challenge and a code to "
+        "/api/v1/auth/login/mfa/."
+    )
+
+    def __init__(self, *, challenge: str):
+        super().__init__(members={"challenge": challenge})
+
+
+class MfaChallengeInvalid(ApplicationError):
+    status_code = 401
+    code = "mfa_challenge_invalid"
+    default_detail = "This login challenge is invalid; log in again."
+
+
+class MfaChallengeExpired(ApplicationError):
+    status_code = 401
+    code = "mfa_challenge_expired"
+    default_detail = "This login challenge has expired; log in again."
+
+
+class MfaCodeInvalid(ApplicationError):
+    status_code = 401
+    code = "mfa_code_invalid"
+    default_detail = "This code is not valid for this account."
+
+
+class MfaCodeExpired(ApplicationError):
+    status_code = 401
+    code = "mfa_code_expired"
+    default_detail = "This code has expired; enter the one your authenticator shows now."
+
+
+class MfaCodeReused(ApplicationError):
+    status_code = 401
+    code = "mfa_code_reused"
+    default_detail = "This code has already been used; wait for the next one."
+
+
+class RecoveryCodeUsed(ApplicationError):
+    status_code = 401
+    code = "recovery_code_used"
+    default_detail = "This recovery code has already been used."
+
+
+class MfaAlreadyEnabled(ApplicationError):
+    status_code = 409
+    code = "mfa_already_enabled"
+    default_detail = "Two-factor authentication is already on; disable it first."
+
+
+class MfaNotEnabled(ApplicationError):
+    status_code = 409
+    code = "mfa_not_enabled"
+    default_detail = "Two-factor authentication is not on for this account."
+
+
+class MfaNotEnrolling(ApplicationError):
+    status_code = 409
+    code = "mfa_not_enrolling"
+    default_detail = (
+        "There is no authenticator to confirm: start with POST /api/v1/auth/mfa/totp/."
+    )

@@ -150,3 +150,41 @@ class ApiKey(models.Model):
         """Whether the key holds ``scope`` (``<resource>:read|write``); write implies read."""
         resource, _, access = scope.partition(":")
         return scope in self.scopes or (access == "read" and f"{resource}:write" in self.scopes)
+
+
+class TotpDevice(models.Model):
+    """A user's authenticator app: the shared secret, and the last time step it was used for.
+
+    Pending until ``confirmed_at`` (the user has shown a code from it); only a confirmed
+    device makes login ask for a second factor. A code is refused for any step at or
+    before ``last_used_step``, so each one works once.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "TOTP device"
+
+    def __str__(self) -> str:
+        return f"TOTP device of {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A single-use code for when the authenticator is lost, stored only as a keyed digest."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "digest"], name="recoverycode_user_digest")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"

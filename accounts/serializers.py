@@ -155,3 +155,55 @@ class ApiKeyCreateSerializer(InputSerializer):
         if expires_at is not None and expires_at <= timezone.now():
             raise serializers.ValidationError("Must be in the future.", code="past")
         return expires_at
+
+
+# --- Two-factor authentication -----------------------------------------------------------
+
+# A TOTP code (6 digits) or a recovery code (``abcde-fghjk``), with room for spaces.
+MFA_CODE_MAX_LENGTH = 32
+
+
+class MfaCodeField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MFA_CODE_MAX_LENGTH)
+        kwargs.setdefault(
+            "help_text", "The 6-digit code the authenticator shows now, or a recovery code."
+        )
+        super().__init__(**kwargs)
+
+
+class MfaStatusSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(read_only=True)
+    confirmed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    recovery_codes_remaining = serializers.IntegerField(read_only=True)
+
+
+class TotpEnrolmentSerializer(serializers.Serializer):
+    secret = serializers.CharField(
+        read_only=True, help_text="The base32 shared secret, for typing into the app."
+    )
+    otpauth_uri = serializers.CharField(
+        read_only=True, help_text="The `otpauth://totp/…` URI, to show as a QR code."
+    )
+
+
+class MfaCodeSerializer(InputSerializer):
+    code = MfaCodeField()
+
+
+class MfaPasswordCodeSerializer(InputSerializer):
+    password = PasswordField()
+    code = MfaCodeField()
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Ten single-use codes, shown only in this answer: keep them safe.",
+    )
+
+
+class LoginMfaSerializer(InputSerializer):
+    challenge = serializers.CharField(max_length=512)
+    code = MfaCodeField()

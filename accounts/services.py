@@ -14,8 +14,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts import tasks
-from accounts.exceptions import InvalidCredentials
+from accounts import mfa, tasks
+from accounts.exceptions import InvalidCredentials, MfaRequired
 from accounts.models import User, normalize_email
 from accounts.signals import user_removing
 from accounts.tokens import (
@@ -99,11 +99,22 @@ def _send_verification_email(user: User) -> None:
 
 
 def user_login(*, email: str, password: str) -> TokenPair:
+    """The token pair for a right password; with two-factor on, a challenge instead."""
     # Django's backend hashes a dummy password for unknown emails (equal timing) and
     # upgrades old hashes (bcrypt, PBKDF2, weaker Argon2) on success.
     user = authenticate(None, email=normalize_email(email), password=password)
     if user is None:
         raise InvalidCredentials()
+    if mfa.mfa_enabled(user):
+        raise MfaRequired(challenge=mfa.challenge_issue(user=user))
+    return token_pair_issue(user=user)
+
+
+@transaction.atomic
+def user_login_mfa(*, challenge: str, code: str) -> TokenPair:
+    """The second step of a two-factor login: the challenge and a code (or recovery code)."""
+    user = mfa.challenge_check(challenge)
+    mfa.second_factor_verify(user=user, code=code)
     return token_pair_issue(user=user)
 
 
@@ -264,6 +275,11 @@ def user_set_active(*, user: User, is_active: bool) -> User:
 
 def _frontend_link(page: str, email_token: EmailToken) -> str:
     return f"{settings.FRONTEND_URL}/{page}?uid={email_token.uid}&token={email_token.token}"
+
+
+def send_account_email(template: str, *, user: User, link: str) -> None:
+    """Email ``user`` the ``templates/emails/<template>`` message once the transaction commits."""
+    _send_email_on_commit(template, user=user, link=link)
 
 
 def _send_email_on_commit(template: str, *, user: User, link: str) -> None:

@@ -38,21 +38,25 @@ class ClientIPThrottle(_AccountScopedThrottle):
 
 
 class AccountThrottle(_AccountScopedThrottle):
-    """Counts by the account the request targets: the ``email`` in its body."""
+    """Counts by the account the request targets: what the view's ``throttle_account``
+    answers for it when the view has one, else the ``email`` in its body."""
 
     scope_suffix = "account"
 
     def get_cache_key(self, request, view) -> str | None:
+        if hasattr(view, "throttle_account"):
+            return _account_key(self, view.throttle_account(request))
         return _account_key(
             self, request.data.get("email") if hasattr(request.data, "get") else None
         )
 
 
-def _account_key(throttle: _AccountScopedThrottle, email: object) -> str | None:
-    if not isinstance(email, str) or not email.strip():
+def _account_key(throttle: _AccountScopedThrottle, account: object) -> str | None:
+    """The counter of an account, named by its email or its id."""
+    if not isinstance(account, str) or not account.strip():
         return None
     # Hashed so cache keys never hold personal data.
-    ident = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
+    ident = hashlib.sha256(normalize_email(account).encode()).hexdigest()[:32]
     return throttle.cache_format % {"scope": throttle.scope, "ident": ident}
 
 

@@ -12,6 +12,7 @@ router.register("auth/api-keys", views.ApiKeyViewSet, basename="api-key")
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="register"),
     path("auth/login/", views.LoginView.as_view(), name="login"),
+    path("auth/login/mfa/", views.LoginMfaView.as_view(), name="login-mfa"),
     path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/logout/", views.LogoutView.as_view(), name="logout"),
     path("auth/logout/everywhere/", views.LogoutEverywhereView.as_view(), name="logout-all"),
@@ -29,5 +30,9 @@ urlpatterns = [
         views.EmailVerifyResendView.as_view(),
         name="email-verify-resend",
     ),
+    path("auth/mfa/", views.MfaStatusView.as_view(), name="mfa"),
+    path("auth/mfa/totp/", views.TotpView.as_view(), name="mfa-totp"),
+    path("auth/mfa/totp/confirm/", views.TotpConfirmView.as_view(), name="mfa-totp-confirm"),
+    path("auth/mfa/recovery-codes/", views.RecoveryCodesView.as_view(), name="mfa-recovery-codes"),
     *router.urls,
 ]

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from accounts import api_keys, serializers, services
+from accounts import api_keys, mfa, serializers, services
 from accounts.filters import UserFilter
 from accounts.models import ApiKey, User
 from accounts.permissions import ApiKeyScope, UserManagementPermission
@@ -15,11 +15,22 @@ from accounts.throttling import ACCOUNT_THROTTLES
 
 ACCEPTED_DETAIL = "If an account matches, an email is on its way."
 # Public endpoints that still answer 401: the credential in the body is wrong.
-WRONG_CREDENTIALS = OpenApiResponse(
-    description="No active account matches (`invalid_credentials`)."
-)
 DEAD_TOKEN = OpenApiResponse(
     description="The refresh token is invalid, expired or revoked (`token_not_valid`)."
+)
+LOGIN_REFUSED = OpenApiResponse(
+    description="No active account matches (`invalid_credentials`), or the password was "
+    "right and the account has two-factor on (`mfa_required`, with a `challenge` member "
+    "for `POST /api/v1/auth/login/mfa/`)."
+)
+SECOND_FACTOR_REFUSED = OpenApiResponse(
+    description="The challenge is invalid or expired (`mfa_challenge_invalid`, "
+    "`mfa_challenge_expired`: log in again), or the code is wrong, expired or already used "
+    "(`mfa_code_invalid`, `mfa_code_expired`, `mfa_code_reused`, `recovery_code_used`)."
+)
+MFA_STATE_CONFLICT = OpenApiResponse(
+    description="Two-factor is not in the state this needs (`mfa_already_enabled`, "
+    "`mfa_not_enabled`, `mfa_not_enrolling`)."
 )
 
 
@@ -55,9 +66,24 @@ class LoginView(_ThrottledAuthView):
     serializer_class = serializers.LoginSerializer
     throttle_scope = "login"
 
-    @extend_schema(responses={200: serializers.TokenPairSerializer, 401: WRONG_CREDENTIALS})
+    @extend_schema(responses={200: serializers.TokenPairSerializer, 401: LOGIN_REFUSED})
     def post(self, request):
         return Response(asdict(services.user_login(**self.validated(request))))
+
+
+class LoginMfaView(_ThrottledAuthView):
+    """A two-factor login's second step: the challenge and a code, for the token pair."""
+
+    serializer_class = serializers.LoginMfaSerializer
+    throttle_scope = "mfa"
+
+    def throttle_account(self, request) -> str | None:
+        challenge = request.data.get("challenge") if hasattr(request.data, "get") else None
+        return mfa.challenge_user_id(challenge) if isinstance(challenge, str) else None
+
+    @extend_schema(responses={200: serializers.TokenPairSerializer, 401: SECOND_FACTOR_REFUSED})
+    def post(self, request):
+        return Response(asdict(services.user_login_mfa(**self.validated(request))))
 
 
 class TokenRefreshView(_PublicAuthView):
@@ -158,6 +184,72 @@ class EmailVerifyResendView(_ThrottledAuthView):
     def post(self, request):
         services.email_verification_resend(**self.validated(request))
         return Response({"detail": ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)
+
+
+class _MfaCodeView(generics.GenericAPIView):
+    """An endpoint that checks a code: throttled per client IP and per account."""
+
+    throttle_classes = ACCOUNT_THROTTLES
+    throttle_scope = "mfa"
+
+    def throttle_account(self, request) -> str | None:
+        return str(request.user.pk) if request.user.is_authenticated else None
+
+    def validated(self, request) -> dict:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class MfaStatusView(generics.GenericAPIView):
+    serializer_class = serializers.MfaStatusSerializer
+
+    def get(self, request):
+        """Whether two-factor is on, and how many recovery codes are left."""
+        return Response(self.get_serializer(asdict(mfa.mfa_status(request.user))).data)
+
+
+class TotpView(_MfaCodeView):
+    serializer_class = serializers.MfaPasswordCodeSerializer
+
+    @extend_schema(
+        request=None,
+        responses={201: serializers.TotpEnrolmentSerializer, 409: MFA_STATE_CONFLICT},
+    )
+    def post(self, request):
+        """Start enrolling an authenticator: its secret, shown once; confirm with a code."""
+        device = mfa.totp_enrol(user=request.user)
+        body = {"secret": device.secret, "otpauth_uri": mfa.totp_provisioning_uri(device)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.MfaPasswordCodeSerializer,
+        responses={204: None, 409: MFA_STATE_CONFLICT},
+    )
+    def delete(self, request):
+        """Turn two-factor off: the password and a code (or a recovery code)."""
+        mfa.mfa_disable(user=request.user, **self.validated(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TotpConfirmView(_MfaCodeView):
+    serializer_class = serializers.MfaCodeSerializer
+
+    @extend_schema(responses={200: serializers.RecoveryCodesSerializer, 409: MFA_STATE_CONFLICT})
+    def post(self, request):
+        """Turn two-factor on with a first code; answers ten recovery codes, shown once."""
+        codes = mfa.totp_confirm(user=request.user, **self.validated(request))
+        return Response({"recovery_codes": codes})
+
+
+class RecoveryCodesView(_MfaCodeView):
+    serializer_class = serializers.MfaPasswordCodeSerializer
+
+    @extend_schema(responses={200: serializers.RecoveryCodesSerializer, 409: MFA_STATE_CONFLICT})
+    def post(self, request):
+        """Ten new recovery codes (the old ones stop working): the password and a code."""
+        codes = mfa.recovery_codes_regenerate(user=request.user, **self.validated(request))
+        return Response({"recovery_codes": codes})
 
 
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -22,6 +22,11 @@ PASSWORD_RESET_CONFIRM = "/api/v1/auth/password/reset/confirm/"
 EMAIL_VERIFY = "/api/v1/auth/email/verify/"
 EMAIL_VERIFY_RESEND = "/api/v1/auth/email/verify/resend/"
 USERS = "/api/v1/users/"
+LOGIN_MFA = "/api/v1/auth/login/mfa/"
+MFA = "/api/v1/auth/mfa/"
+MFA_TOTP = "/api/v1/auth/mfa/totp/"
+MFA_TOTP_CONFIRM = "/api/v1/auth/mfa/totp/confirm/"
+MFA_RECOVERY_CODES = "/api/v1/auth/mfa/recovery-codes/"
 
 # The one answer to requests that must not reveal whether an account exists.
 ACCEPTED = {"detail": "If an account matches, an email is on its way."}

@@ -1,12 +1,14 @@
 """The user admin: changelist filters and search, adding users, the revoke action."""
 
+import time
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from model_bakery import baker
 
-from accounts import services
+from accounts import mfa, services, totp
 from accounts.models import User
 from accounts.roles import STAFF_GROUP
 from accounts.tests.helpers import PASSWORD, REFRESH, assert_problem
@@ -190,3 +192,46 @@ def test_staff_who_may_change_users_keep_the_reset_button(admin_client):
 
     assert page.status_code == 200
     assert b"Reset password" in page.content
+
+
+def _two_factor_on(user: User) -> None:
+    device = mfa.totp_enrol(user=user)
+    mfa.totp_confirm(user=user, code=totp.code_at_step(device.secret, totp.step_at(time.time())))
+
+
+def test_the_change_page_shows_the_two_factor_state(admin_client, people):
+    ann = people["named"]
+    page = admin_client.get(reverse("admin:accounts_user_change", args=[ann.pk]))
+    assert b"two-factor" in page.content.lower()
+    _two_factor_on(ann)
+    page = admin_client.get(reverse("admin:accounts_user_change", args=[ann.pk]))
+    assert b"10 recovery codes left" in page.content
+
+
+def test_the_reset_two_factor_action_turns_it_off_for_a_lost_authenticator(
+    admin_client, api_client, people
+):
+    ann = User.objects.create_user(email="ann2@example.com", password=PASSWORD)
+    _two_factor_on(ann)
+
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "reset_two_factor", "_selected_action": [ann.pk]},
+        follow=True,
+    )
+
+    assert "Turned off two-factor for 1 user(s)." in [
+        str(message) for message in response.context["messages"]
+    ]
+    login = api_client.post("/api/v1/auth/login/", {"email": ann.email, "password": PASSWORD})
+    assert login.status_code == 200
+
+
+def test_view_only_staff_cannot_reset_two_factor(client, people):
+    target = people["verified"]
+    _two_factor_on(target)
+    client.force_login(people["staff"])
+    client.post(
+        reverse(CHANGELIST), {"action": "reset_two_factor", "_selected_action": [target.pk]}
+    )
+    assert mfa.mfa_enabled(target)

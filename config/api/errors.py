@@ -79,9 +79,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
 
 def _problem_from(exc: Exception) -> dict[str, Any] | None:
     if isinstance(exc, ApplicationError):
-        return problem_body(
+        body = problem_body(
             status=exc.status_code, code=exc.code, detail=exc.detail, errors=exc.errors
         )
+        return {**exc.members, **body}
     if isinstance(exc, drf_exceptions.ValidationError):
         errors = list(_flatten_validation_errors(exc.detail))
         return problem_body(

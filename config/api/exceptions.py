@@ -20,9 +20,17 @@ class ApplicationError(Exception):
     code: str = "error"
     default_detail: str = "The request could not be completed."
 
-    def __init__(self, detail: str | None = None, *, errors: list[dict] | None = None):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict] | None = None,
+        members: dict[str, object] | None = None,
+    ):
         self.detail = detail or self.default_detail
         self.errors = errors or []
+        # Extension members of the problem document (RFC 9457 section 3.2), beside ``code``.
+        self.members = members or {}
         super().__init__(self.detail)
 
 

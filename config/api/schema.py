@@ -33,6 +33,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             },
         },
         "request_id": {"type": "string", "nullable": True},
+        "challenge": {
+            "type": "string",
+            "description": "Only with `mfa_required`: what `POST /api/v1/auth/login/mfa/` "
+            "takes with a code.",
+        },
     },
     "required": ["type", "title", "status", "detail", "code", "errors", "request_id"],
 }

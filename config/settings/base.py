@@ -265,6 +265,15 @@ SITE_NAME = env.str("SITE_NAME", default="Keel")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=60 * 60)
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT_SECONDS", default=3 * 24 * 3600)
 
+# --- Two-factor authentication ----------------------------------------------------------
+
+# The name authenticator apps show beside the account.
+MFA_ISSUER = env.str("MFA_ISSUER", default="") or SITE_NAME
+# How long the challenge a password earns stays good for the second step.
+MFA_CHALLENGE_SECONDS = env.int("MFA_CHALLENGE_SECONDS", default=300)
+# Staff without an authenticator cannot log into the admin (they enrol through the API).
+MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=False)
+
 # --- Background tasks -----------------------------------------------------------------
 
 TASKS = {
@@ -310,7 +319,8 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_RATE_USER", default="1200/min"),
         "api_key": env.str("THROTTLE_RATE_API_KEY", default="1200/min"),
         # Abuse protection of the account endpoints: each counted per client IP and
-        # per target account (the email in the body), in the shared cache.
+        # per target account (the email in the body), in the shared cache. The admin's
+        # login form counts in login's.
         "login_ip": env.str("THROTTLE_RATE_LOGIN_IP", default="30/min"),
         "login_account": env.str("THROTTLE_RATE_LOGIN_ACCOUNT", default="10/min"),
         "register_ip": env.str("THROTTLE_RATE_REGISTER_IP", default="20/hour"),
@@ -321,9 +331,10 @@ REST_FRAMEWORK = {
         ),
         "verification_ip": env.str("THROTTLE_RATE_VERIFICATION_IP", default="20/hour"),
         "verification_account": env.str("THROTTLE_RATE_VERIFICATION_ACCOUNT", default="5/hour"),
-        # The admin's login form (staff accounts: the ones that matter most).
-        "admin_login_ip": env.str("THROTTLE_RATE_ADMIN_LOGIN_IP", default="30/min"),
-        "admin_login_account": env.str("THROTTLE_RATE_ADMIN_LOGIN_ACCOUNT", default="10/min"),
+        # Two-factor codes (login's second step, confirming, disabling): 5 a minute per
+        # account leaves a 6-digit code weeks of guessing.
+        "mfa_ip": env.str("THROTTLE_RATE_MFA_IP", default="30/min"),
+        "mfa_account": env.str("THROTTLE_RATE_MFA_ACCOUNT", default="5/min"),
     },
     # Clients behind this many trusted proxies: the client IP is read that many hops
     # from the right of X-Forwarded-For, never taken whole from the header.
