@@ -133,3 +133,9 @@ class MfaNotEnrolling(ApplicationError):
     default_detail = (
         "There is no authenticator to confirm: start with POST /api/v1/auth/mfa/totp/."
     )
+
+
+class CsrfFailed(ApplicationError):
+    status_code = 403
+    code = "csrf_failed"
+    default_detail = "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken."

@@ -77,11 +77,25 @@ class LoginSerializer(InputSerializer):
 
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField(read_only=True)
-    refresh = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(
+        read_only=True,
+        required=False,
+        help_text="Absent in cookie mode (`X-Keel-Token-Transport: cookie`): it is the "
+        "`keel_refresh` cookie instead.",
+    )
 
 
 class RefreshTokenSerializer(InputSerializer):
     refresh = serializers.CharField(max_length=4096)
+
+
+class RefreshTokenOrCookieSerializer(InputSerializer):
+    refresh = serializers.CharField(
+        max_length=4096,
+        required=False,
+        help_text="The refresh token; omit it in cookie mode, where the `keel_refresh` "
+        "cookie carries it (with the CSRF token as `X-CSRFToken`).",
+    )
 
 
 class PasswordChangeSerializer(InputSerializer):

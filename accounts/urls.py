@@ -15,6 +15,8 @@ urlpatterns = [
     path("auth/login/mfa/", views.LoginMfaView.as_view(), name="login-mfa"),
     path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/logout/", views.LogoutView.as_view(), name="logout"),
+    # Logout's address under the refresh cookie's path, so cookie mode can log out too.
+    path("auth/token/revoke/", views.LogoutView.as_view(), name="token-revoke"),
     path("auth/logout/everywhere/", views.LogoutEverywhereView.as_view(), name="logout-all"),
     path("auth/me/", views.MeView.as_view(), name="me"),
     path("auth/password/change/", views.PasswordChangeView.as_view(), name="password-change"),

@@ -1,13 +1,15 @@
 from dataclasses import asdict
 from typing import cast
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from accounts import api_keys, mfa, serializers, services
+from accounts import api_keys, cookies, mfa, serializers, services
+from accounts.exceptions import InvalidToken
 from accounts.filters import UserFilter
 from accounts.models import ApiKey, User
 from accounts.permissions import ApiKeyScope, UserManagementPermission
@@ -27,6 +29,9 @@ SECOND_FACTOR_REFUSED = OpenApiResponse(
     description="The challenge is invalid or expired (`mfa_challenge_invalid`, "
     "`mfa_challenge_expired`: log in again), or the code is wrong, expired or already used "
     "(`mfa_code_invalid`, `mfa_code_expired`, `mfa_code_reused`, `recovery_code_used`)."
+)
+CSRF_REFUSED = OpenApiResponse(
+    description="Cookie mode without the CSRF token, or from an untrusted origin (`csrf_failed`)."
 )
 MFA_STATE_CONFLICT = OpenApiResponse(
     description="Two-factor is not in the state this needs (`mfa_already_enabled`, "
@@ -62,13 +67,26 @@ class RegisterView(_ThrottledAuthView):
         return Response(serializers.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+TRANSPORT = OpenApiParameter(
+    cookies.TRANSPORT_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    enum=["cookie"],
+    description="`cookie`: answer the refresh token as an HttpOnly cookie, not in the body.",
+)
+
+
 class LoginView(_ThrottledAuthView):
     serializer_class = serializers.LoginSerializer
     throttle_scope = "login"
 
-    @extend_schema(responses={200: serializers.TokenPairSerializer, 401: LOGIN_REFUSED})
+    @extend_schema(
+        parameters=[TRANSPORT],
+        responses={200: serializers.TokenPairSerializer, 401: LOGIN_REFUSED},
+    )
     def post(self, request):
-        return Response(asdict(services.user_login(**self.validated(request))))
+        pair = services.user_login(**self.validated(request))
+        return cookies.token_pair_response(request, pair, cookie=cookies.wants_cookie(request))
 
 
 class LoginMfaView(_ThrottledAuthView):
@@ -81,27 +99,59 @@ class LoginMfaView(_ThrottledAuthView):
         challenge = request.data.get("challenge") if hasattr(request.data, "get") else None
         return mfa.challenge_user_id(challenge) if isinstance(challenge, str) else None
 
-    @extend_schema(responses={200: serializers.TokenPairSerializer, 401: SECOND_FACTOR_REFUSED})
+    @extend_schema(
+        parameters=[TRANSPORT],
+        responses={200: serializers.TokenPairSerializer, 401: SECOND_FACTOR_REFUSED},
+    )
     def post(self, request):
-        return Response(asdict(services.user_login_mfa(**self.validated(request))))
+        pair = services.user_login_mfa(**self.validated(request))
+        return cookies.token_pair_response(request, pair, cookie=cookies.wants_cookie(request))
 
 
-class TokenRefreshView(_PublicAuthView):
-    serializer_class = serializers.RefreshTokenSerializer
+class _RefreshTokenView(_PublicAuthView):
+    """Takes a refresh token from the body, or in cookie mode from the refresh cookie."""
 
-    @extend_schema(responses={200: serializers.TokenPairSerializer, 401: DEAD_TOKEN})
+    serializer_class = serializers.RefreshTokenOrCookieSerializer
+
+    def refresh_token(self, request) -> tuple[str, bool]:
+        """The token, and whether it came from the cookie (which passed the CSRF check)."""
+        raw_token = self.validated(request).get("refresh")
+        if raw_token:
+            return raw_token, False
+        raw_token = cookies.refresh_token_from_cookie(request)
+        if raw_token is None:
+            raise ValidationError(
+                {"refresh": [ErrorDetail("This field is required.", code="required")]}
+            )
+        return raw_token, True
+
+
+class TokenRefreshView(_RefreshTokenView):
+    @extend_schema(
+        parameters=[TRANSPORT],
+        responses={200: serializers.TokenPairSerializer, 401: DEAD_TOKEN, 403: CSRF_REFUSED},
+    )
     def post(self, request):
-        raw_token = self.validated(request)["refresh"]
-        return Response(asdict(services.refresh_token_rotate(raw_token=raw_token)))
+        raw_token, from_cookie = self.refresh_token(request)
+        pair = services.refresh_token_rotate(raw_token=raw_token)
+        cookie = from_cookie or cookies.wants_cookie(request)
+        return cookies.token_pair_response(request, pair, cookie=cookie)
 
 
-class LogoutView(_PublicAuthView):
-    serializer_class = serializers.RefreshTokenSerializer
-
-    @extend_schema(responses={204: None, 401: DEAD_TOKEN})
+class LogoutView(_RefreshTokenView):
+    @extend_schema(responses={204: None, 401: DEAD_TOKEN, 403: CSRF_REFUSED})
     def post(self, request):
-        services.refresh_token_revoke(raw_token=self.validated(request)["refresh"])
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        """Revoke the refresh token. In cookie mode the cookie is cleared, and a cookie
+        whose token is already dead is logged out all the same (204): the browser cannot
+        see it, so a 401 would leave it nothing to do."""
+        raw_token, from_cookie = self.refresh_token(request)
+        try:
+            services.refresh_token_revoke(raw_token=raw_token)
+        except InvalidToken:
+            if not from_cookie:
+                raise
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        return cookies.refresh_cookie_clear(response) if from_cookie else response
 
 
 class LogoutEverywhereView(generics.GenericAPIView):
@@ -140,12 +190,12 @@ class MeView(generics.GenericAPIView):
 class PasswordChangeView(generics.GenericAPIView):
     serializer_class = serializers.PasswordChangeSerializer
 
-    @extend_schema(responses={200: serializers.TokenPairSerializer})
+    @extend_schema(parameters=[TRANSPORT], responses={200: serializers.TokenPairSerializer})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         pair = services.password_change(user=request.user, **serializer.validated_data)
-        return Response(asdict(pair))
+        return cookies.token_pair_response(request, pair, cookie=cookies.wants_cookie(request))
 
 
 class PasswordResetView(_ThrottledAuthView):

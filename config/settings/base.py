@@ -397,8 +397,18 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "ETag", "Location", "Retry-After"]
 # Conditional requests and request ids from browser front ends, beside the defaults.
-CORS_ALLOW_HEADERS = (*default_headers, "if-match", "if-none-match", "x-request-id")
+CORS_ALLOW_HEADERS = (
+    *default_headers,
+    "if-match",
+    "if-none-match",
+    "x-request-id",
+    "x-keel-token-transport",
+)
+# Cookie mode from a front end on another origin of the same site sends credentials.
+CORS_ALLOW_CREDENTIALS = env.bool("CORS_ALLOW_CREDENTIALS", default=False)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# ".example.com" lets the front end at app.example.com read the API's csrftoken cookie.
+CSRF_COOKIE_DOMAIN = env.str("CSRF_COOKIE_DOMAIN", default="") or None
 
 # --- Security (on whenever DEBUG is off) ----------------------------------------------
 
@@ -411,6 +421,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+# Browser cookie mode (accounts.cookies): where the refresh token travels, HttpOnly.
+JWT_REFRESH_COOKIE_NAME = "keel_refresh"
+JWT_REFRESH_COOKIE_PATH = "/api/v1/auth/token/"
+JWT_REFRESH_COOKIE_SECURE = SESSION_COOKIE_SECURE
+JWT_REFRESH_COOKIE_SAMESITE = env.str("JWT_REFRESH_COOKIE_SAMESITE", default="Strict")
 X_FRAME_OPTIONS = "DENY"
 
 # --- Metrics and error reporting ------------------------------------------------------

@@ -126,7 +126,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description An account endpoint for anonymous callers (the body carries the credential). */
+        /**
+         * @description Revoke the refresh token. In cookie mode the cookie is cleared, and a cookie
+         *     whose token is already dead is logged out all the same (204): the browser cannot
+         *     see it, so a 401 would leave it nothing to do.
+         */
         post: operations["auth_logout_create"];
         delete?: never;
         options?: never;
@@ -311,8 +315,29 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description An account endpoint for anonymous callers (the body carries the credential). */
+        /** @description Takes a refresh token from the body, or in cookie mode from the refresh cookie. */
         post: operations["auth_token_refresh_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/token/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Revoke the refresh token. In cookie mode the cookie is cleared, and a cookie
+         *     whose token is already dead is logged out all the same (204): the browser cannot
+         *     see it, so a 401 would leave it nothing to do.
+         */
+        post: operations["auth_token_revoke_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -821,8 +846,9 @@ export interface components {
          *
          *     Form and multipart bodies carry only strings and files, so they are left to DRF.
          */
-        RefreshTokenRequest: {
-            refresh: string;
+        RefreshTokenOrCookieRequest: {
+            /** @description The refresh token; omit it in cookie mode, where the `keel_refresh` cookie carries it (with the CSRF token as `X-CSRFToken`). */
+            refresh?: string;
         };
         /**
          * @description * `files:read` - files:read
@@ -872,6 +898,7 @@ export interface components {
         };
         TokenPair: {
             readonly access: string;
+            /** @description Absent in cookie mode (`X-Keel-Token-Transport: cookie`): it is the `keel_refresh` cookie instead. */
             readonly refresh: string;
         };
         TotpEnrolment: {
@@ -1440,7 +1467,10 @@ export interface operations {
     auth_login_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie`: answer the refresh token as an HttpOnly cookie, not in the body. */
+                "X-Keel-Token-Transport"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -1535,7 +1565,10 @@ export interface operations {
     auth_login_mfa_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie`: answer the refresh token as an HttpOnly cookie, not in the body. */
+                "X-Keel-Token-Transport"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -1634,9 +1667,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshTokenRequest"];
+                "application/json": components["schemas"]["RefreshTokenOrCookieRequest"];
             };
         };
         responses: {
@@ -1658,6 +1691,15 @@ export interface operations {
             };
             /** @description The refresh token is invalid, expired or revoked (`token_not_valid`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Cookie mode without the CSRF token, or from an untrusted origin (`csrf_failed`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2605,7 +2647,10 @@ export interface operations {
     auth_password_change_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie`: answer the refresh token as an HttpOnly cookie, not in the body. */
+                "X-Keel-Token-Transport"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -2966,13 +3011,16 @@ export interface operations {
     auth_token_refresh_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie`: answer the refresh token as an HttpOnly cookie, not in the body. */
+                "X-Keel-Token-Transport"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshTokenRequest"];
+                "application/json": components["schemas"]["RefreshTokenOrCookieRequest"];
             };
         };
         responses: {
@@ -2995,6 +3043,118 @@ export interface operations {
             };
             /** @description The refresh token is invalid, expired or revoked (`token_not_valid`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Cookie mode without the CSRF token, or from an untrusted origin (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Accept` header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is down or too slow (`database_unavailable`, `cache_unavailable`, `storage_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    auth_token_revoke_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefreshTokenOrCookieRequest"];
+            };
+        };
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The refresh token is invalid, expired or revoked (`token_not_valid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Cookie mode without the CSRF token, or from an untrusted origin (`csrf_failed`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
