@@ -7,6 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 
 from accounts import api_keys, cookies, mfa, serializers, services
 from accounts.exceptions import InvalidToken
@@ -261,6 +263,13 @@ class MfaStatusView(generics.GenericAPIView):
 
 class TotpView(_MfaCodeView):
     serializer_class = serializers.MfaPasswordCodeSerializer
+
+    def get_throttles(self):
+        if self.request.method == "POST":  # enrolling checks no code: the usual rates
+            # DRF has imported the setting's dotted paths: they are classes by now.
+            defaults = cast(list[type[BaseThrottle]], api_settings.DEFAULT_THROTTLE_CLASSES)
+            return [throttle() for throttle in defaults]
+        return super().get_throttles()
 
     @extend_schema(
         request=None,

@@ -18,6 +18,7 @@ from config.settings.env import (
     build_file_storage,
     env,
     instrument_for_metrics,
+    one_of,
     require_distinct_secrets,
     require_production_secret,
     require_production_value,
@@ -425,7 +426,11 @@ SESSION_COOKIE_HTTPONLY = True
 JWT_REFRESH_COOKIE_NAME = "keel_refresh"
 JWT_REFRESH_COOKIE_PATH = "/api/v1/auth/token/"
 JWT_REFRESH_COOKIE_SECURE = SESSION_COOKIE_SECURE
-JWT_REFRESH_COOKIE_SAMESITE = env.str("JWT_REFRESH_COOKIE_SAMESITE", default="Strict")
+JWT_REFRESH_COOKIE_SAMESITE = one_of(
+    "JWT_REFRESH_COOKIE_SAMESITE",
+    env.str("JWT_REFRESH_COOKIE_SAMESITE", default="Strict"),
+    ("Strict", "Lax"),
+)
 X_FRAME_OPTIONS = "DENY"
 
 # --- Metrics and error reporting ------------------------------------------------------

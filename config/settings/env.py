@@ -43,6 +43,13 @@ def require_distinct_secrets(secret_key: str, jwt_signing_key: str) -> None:
         )
 
 
+def one_of(name: str, value: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``; refuses to start otherwise."""
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
 def require_production_value(name: str, value: Any) -> None:
     if not value:
         raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")

@@ -69,6 +69,12 @@ def test_production_refuses_the_same_key_for_sessions_and_tokens():
     assert "JWT_SIGNING_KEY must differ from SECRET_KEY" in result.stderr
 
 
+def test_an_unknown_samesite_for_the_refresh_cookie_is_refused_at_start():
+    result = load_settings(JWT_REFRESH_COOKIE_SAMESITE="sometimes")
+    assert result.returncode != 0
+    assert "JWT_REFRESH_COOKIE_SAMESITE must be one of Strict, Lax" in result.stderr
+
+
 def test_production_starts_with_secrets_and_hosts():
     result = load_settings(
         DEBUG="false", SECRET_KEY=STRONG, JWT_SIGNING_KEY=STRONG + "j", ALLOWED_HOSTS="a.io"
