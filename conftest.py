@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts import auth_cache
 from config.api.exceptions import CacheUnavailable
 from config.ops import instance, replicas
 from config.ops.dependencies import cache_breaker, storage_breaker
@@ -27,6 +28,7 @@ def _isolated_state():
 
 
 def _forget_process_state() -> None:
+    auth_cache.users.clear()
     cache_breaker.reset()
     storage_breaker.reset()
     instance.leave()

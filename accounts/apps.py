@@ -8,4 +8,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI description of our JWT authentication class.
-        from accounts import schema  # noqa: F401
+        from accounts import receivers, schema  # noqa: F401
+
+        receivers.connect()

@@ -1,4 +1,5 @@
-"""Bearer authentication (simplejwt's, in one query compiled once per process) and API keys.
+"""Bearer authentication (simplejwt's, its user cached under auth versions, else in one
+query compiled once per process) and API keys.
 
 The two shortcuts here lean on Django internals, so they live in this one module and
 ``accounts/tests/test_authentication_internals.py`` fails loudly if an upgrade changes
@@ -9,7 +10,8 @@ what they rely on:
   against 0.30 ms on PostgreSQL, measured);
 - a member holding no group or permission gets ``ModelBackend``'s per-request
   permission caches filled with empty sets, so ``has_perm`` in ``visible_to`` costs no
-  query. Nothing is cached across requests: a role change applies on the next one.
+  query. A user is kept across requests only under their auth versions
+  (``accounts.auth_cache``), so a role change still applies on the next request.
 """
 
 import functools
@@ -24,8 +26,9 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts import api_keys
+from accounts import api_keys, auth_cache
 from accounts.models import User
+from config.api.throttling import UserRateThrottle
 from config.ops.logging import bind_user
 from config.ops.replicas import read_own_writes
 
@@ -46,9 +49,11 @@ AuthenticatedUser: TypeAlias = "WithAnnotations[User, _Roles]"
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
-    """simplejwt's bearer authentication, in one query, tagging the request's logs."""
+    """simplejwt's bearer authentication, its user from ``accounts.auth_cache`` (or one
+    query), the user's throttle counted in the same round trip; tags the request's logs."""
 
     def authenticate(self, request):
+        self.request = request
         result = super().authenticate(request)
         if result is not None:
             bind_user(result[0].pk)
@@ -59,11 +64,17 @@ class JWTAuthentication(authentication.JWTAuthentication):
     # override can satisfy; this returns the project's user model, as simplejwt's own does.
     def get_user(self, validated_token: "Token") -> User:  # type: ignore[override]
         try:
-            user = user_for_authentication(validated_token[api_settings.USER_ID_CLAIM])
+            user_id = _user_id(validated_token[api_settings.USER_ID_CLAIM])
+            counter = self._user_throttle_counter(user_id)
+            user, count = auth_cache.cached_user(
+                user_id, functools.partial(user_for_authentication, user_id), counter=counter
+            )
         except (KeyError, ValueError, ValidationError) as error:
             raise InvalidToken("Token contained no recognizable user identification") from error
         except User.DoesNotExist as error:
             raise AuthenticationFailed("User not found", code="user_not_found") from error
+        if counter is not None and count is not None:
+            self.request._request.precounted_throttles = {counter[0]: count}
         if not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
         revoke_claim = validated_token.get(api_settings.REVOKE_TOKEN_CLAIM)
@@ -74,6 +85,23 @@ class JWTAuthentication(authentication.JWTAuthentication):
         if not user.has_roles:
             forget_permissions(user)
         return user
+
+    def _user_throttle_counter(self, user_id: Any) -> tuple[str, int] | None:
+        """The counter the view's per-user throttle will count this request in, if any."""
+        view = self.request.parser_context.get("view")
+        for throttle_class in getattr(view, "throttle_classes", ()):
+            if issubclass(throttle_class, UserRateThrottle):
+                return throttle_class().counter_for(user_id)
+        return None
+
+
+def _user_id(claim: Any) -> str:
+    """The token's user id, in the form the cache keys and throttles use; raises when
+    malformed (``ValidationError``) or empty (``User.DoesNotExist``)."""
+    user_id = User._meta.pk.to_python(claim)
+    if user_id is None:
+        raise User.DoesNotExist
+    return str(user_id)
 
 
 def user_for_authentication(user_id: Any, *, using: str = "default") -> AuthenticatedUser:

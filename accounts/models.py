@@ -17,6 +17,26 @@ class UserQuerySet(models.QuerySet["User"]):
         """Users annotated with ``has_roles``: whether any group or permission is theirs."""
         return self.annotate(has_roles=holds_roles(models.OuterRef("pk")))
 
+    # These two write users without sending signals: they say so to the auth cache.
+
+    def update(self, **fields: Any) -> int:
+        changed = list(self.values_list("pk", flat=True))
+        updated = super().update(**fields)
+        _users_changed(changed)
+        return updated
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        objs = list(objs)
+        updated = super().bulk_update(objs, fields, batch_size=batch_size)
+        _users_changed([user.pk for user in objs])
+        return updated
+
+
+def _users_changed(user_ids: list) -> None:
+    from accounts.auth_cache import users_changed  # it imports the settings' cache
+
+    users_changed(user_ids)
+
 
 def holds_roles(user_id: models.OuterRef) -> models.Q:
     """Whether the user ``user_id`` points at holds any group or permission."""

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from accounts import services
+from accounts import auth_cache, services
 from accounts.models import User
 from accounts.tests.helpers import ME, assert_problem
 
@@ -191,6 +191,15 @@ def test_validly_signed_token_with_a_malformed_user_id_is_401(api_client, user, 
 def test_authentication_costs_one_query_for_a_member(api_client, user, django_assert_num_queries):
     token = str(AccessToken.for_user(user))
     _get_me(api_client, token)
+    auth_cache.users.clear()
     with django_assert_num_queries(1):
         response = _get_me(api_client, token)
     assert response.status_code == 200
+
+
+def test_a_member_seen_before_costs_no_query_at_all(api_client, user, django_assert_num_queries):
+    token = str(AccessToken.for_user(user))
+    _get_me(api_client, token)
+    with django_assert_num_queries(0):
+        response = _get_me(api_client, token)
+    assert response.json()["id"] == str(user.pk)

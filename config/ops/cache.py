@@ -46,6 +46,7 @@ class _ReusingClient(redis.RedisCacheClient):
     _client: "type[Redis]"
     _get_connection_pool_index: Callable[[bool], int]
     _get_connection_pool: "Callable[[bool], ConnectionPool]"
+    _serializer: redis.RedisSerializer
     # Set below, through the breaker.
     delete_matching: Callable[[str], int]
 
@@ -120,3 +121,46 @@ class RedisCache(redis.RedisCache):
             return super().has_key(key, version)
         except CacheUnavailable:
             return False
+
+
+def read_and_count(
+    keys: list[str], counter: tuple[str, int] | None = None
+) -> tuple[list[Any], int | None]:
+    """The default cache's values of ``keys`` and, if asked, ``counter`` (key, timeout)
+    counted up by one: in one round trip to Redis (a pipeline), whatever the number.
+
+    What a request needs from Redis before it can start (its user's auth version, its
+    throttle counter) costs one round trip instead of one each. A missing key reads as
+    None; the counter starts at 1 in a window of ``timeout`` seconds. Raises
+    ``CacheUnavailable`` while Redis is down. Other backends (local memory in
+    development and tests) answer the same from their own calls.
+    """
+    from django.core.cache import caches
+
+    cache = caches["default"]  # the backend itself, not the proxy django.core.cache.cache
+    if not isinstance(cache, RedisCache):
+        return [cache.get(key) for key in keys], _count_locally(cache, counter)
+    client = cast(_ReusingClient, cache._cache)
+    pipeline = client.get_client(write=True).pipeline(transaction=False)
+    for key in keys:
+        pipeline.get(cache.make_and_validate_key(key))
+    if counter is not None:
+        counter_key = cache.make_and_validate_key(counter[0])
+        # Created empty with its window's expiry only if missing, then counted: atomic
+        # on Redis's side, so two processes starting one window never lose a count.
+        pipeline.set(counter_key, 0, ex=counter[1], nx=True)
+        pipeline.incr(counter_key)
+    results = cache_breaker.call(pipeline.execute)
+    values = [
+        None if raw is None else client._serializer.loads(raw) for raw in results[: len(keys)]
+    ]
+    return values, (results[-1] if counter is not None else None)
+
+
+def _count_locally(cache: Any, counter: tuple[str, int] | None) -> int | None:
+    if counter is None:
+        return None
+    key, timeout = counter
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    return cache.incr(key)

@@ -266,6 +266,11 @@ SITE_NAME = env.str("SITE_NAME", default="Keel")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=60 * 60)
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT_SECONDS", default=3 * 24 * 3600)
 
+# How long a process keeps a bearer token's user between requests (accounts.auth_cache):
+# exact through the auth versions in Redis; this bounds only a change made while Redis
+# could not be told. 0 reads the database on every request.
+AUTH_USER_CACHE_SECONDS = env.int("AUTH_USER_CACHE_SECONDS", default=30)
+
 # --- Two-factor authentication ----------------------------------------------------------
 
 # The name authenticator apps show beside the account.

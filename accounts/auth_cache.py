@@ -1,0 +1,160 @@
+"""The bearer token's user without a database round trip, and still exact.
+
+Each user has an *auth version* in the cache: a random number, and a global one covers
+what groups may do. Every change that could alter who a user is or what they may do (a
+save or deletion of the user, their groups or permissions, a group's permissions, an
+ended session) deletes the user's version (``users_changed``, ``roles_changed``), at
+once and again after commit. A request reads the versions in the same round trip to
+Redis as its throttle counter (``config.ops.cache.read_and_count``), then takes its user
+from a small per-process cache, kept under those versions. A version that is missing
+(never read, just changed, or Redis restarted empty) is set to a fresh number *before*
+the database is read, so a row read before a change can never be kept under a version
+made after it; and the deletion after commit catches a reader that ran between the
+change and its commit.
+
+If Redis is down every request reads the database, as without this cache: an identity
+is never served on a version that could not be read. One hole remains: a change whose
+deletions both fail (Redis unreachable at that moment, from that process) is seen by
+other processes only when their entry expires, ``AUTH_USER_CACHE_SECONDS`` at most.
+"""
+
+import copy
+import logging
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from config.api.exceptions import CacheUnavailable
+from config.ops.cache import read_and_count
+
+logger = logging.getLogger("keel.auth_cache")
+
+ROLES_VERSION_KEY = "authv:roles"
+_MAX_ENTRIES = 10_000
+
+
+def user_version_key(user_id: Any) -> str:
+    return f"authv:user:{user_id}"
+
+
+# --- Invalidation -------------------------------------------------------------------------
+
+
+def users_changed(user_ids: Iterable[Any]) -> None:
+    """Forget what is known of these users: now, and again once the transaction commits."""
+    keys = [user_version_key(user_id) for user_id in user_ids]
+    if keys:
+        _forget_now_and_on_commit(keys)
+
+
+def roles_changed() -> None:
+    """A group's permissions changed: every user's roles must be read again."""
+    _forget_now_and_on_commit([ROLES_VERSION_KEY])
+
+
+def _forget_now_and_on_commit(keys: list[str]) -> None:
+    _forget(keys)
+    transaction.on_commit(lambda: _forget(keys))
+
+
+def _forget(keys: list[str]) -> None:
+    try:
+        cache.delete_many(keys)
+    except CacheUnavailable:
+        logger.warning(
+            "could not forget auth versions (Redis down); other processes may keep "
+            "them for up to AUTH_USER_CACHE_SECONDS",
+            extra={"dependency": "cache"},
+        )
+
+
+# --- Lookup -------------------------------------------------------------------------------
+
+
+class _VersionedUsers:
+    """Users of this process, each under the versions it was read at, for a short time."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Any | None:
+        if settings.AUTH_USER_CACHE_SECONDS <= 0:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            expires_at, user = entry
+            if expires_at < time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+        # A copy: a request may set attributes on its user (permission caches, edits).
+        return copy.copy(user)
+
+    def put(self, key: tuple, user: Any) -> None:
+        if settings.AUTH_USER_CACHE_SECONDS <= 0:
+            return
+        expires_at = time.monotonic() + settings.AUTH_USER_CACHE_SECONDS
+        with self._lock:
+            self._entries[key] = (expires_at, copy.copy(user))
+            self._entries.move_to_end(key)
+            while len(self._entries) > _MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+users = _VersionedUsers()
+
+
+def cached_user(
+    user_id: Any,
+    load: Callable[[], Any],
+    *,
+    scope: tuple = (),
+    counter: tuple[str, int] | None = None,
+) -> tuple[Any, int | None]:
+    """The user ``load()`` reads, from this process's cache when its versions still hold,
+    and the count of ``counter`` (taken in the same round trip; None if not counted).
+
+    ``scope`` is what else the loaded user depends on (the token's session).
+    """
+    version_keys = [user_version_key(user_id), ROLES_VERSION_KEY]
+    try:
+        versions, count = read_and_count(version_keys, counter)
+    except CacheUnavailable:
+        return load(), None
+    if None in versions:
+        try:
+            versions = _fresh_versions(version_keys, versions)
+        except CacheUnavailable:
+            return load(), count
+    key = (user_id, *scope, *versions)
+    user = users.get(key)
+    if user is None:
+        user = load()
+        users.put(key, user)
+    return user, count
+
+
+def _fresh_versions(keys: list[str], versions: list[Any]) -> list[Any]:
+    """Set the missing versions, before the database is read; another process may win."""
+    fresh = list(versions)
+    for index, (key, version) in enumerate(zip(keys, versions, strict=True)):
+        if version is None:
+            number = secrets.randbits(62)
+            fresh[index] = number if cache.add(key, number, timeout=None) else cache.get(key)
+    if None in fresh:  # deleted again in between: a change is under way
+        raise CacheUnavailable()
+    return fresh
