@@ -67,7 +67,9 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 def api_key_authenticate(*, key: str) -> ApiKey:
     """The key's row (with its user), in one indexed query, or the precise reason it fails."""
     prefix, secret = _parse(key)
-    api_key = _with_user_roles(ApiKey.objects.filter(prefix=prefix)).first()
+    # The prefix is unique: no ORDER BY (the model's, or first()'s by id) for one row.
+    keys = _with_user_roles(ApiKey.objects.filter(prefix=prefix)).order_by()
+    api_key = next(iter(keys[:1]), None)
     if api_key is None or not hmac.compare_digest(api_key.secret_digest, _digest(secret)):
         raise ApiKeyInvalid()
     now = timezone.now()

@@ -124,7 +124,8 @@ def user_for_authentication(user_id: Any, *, using: str = "default") -> Authenti
 def _authentication_statement(alias: str) -> tuple[str, tuple, int]:
     """The SQL and parameters of ``for_authentication().filter(pk=...)``, and where the id goes."""
     marker = uuid.UUID(int=0)
-    sample = User.objects.using(alias).for_authentication().filter(pk=marker)
+    # No ORDER BY: the model's ordering (by email) means nothing for a primary-key lookup.
+    sample = User.objects.using(alias).for_authentication().filter(pk=marker).order_by()
     sql, params = sample.query.sql_with_params()
     marker_value = User._meta.pk.get_db_prep_value(marker, connections[alias])
     return sql, tuple(params), params.index(marker_value)

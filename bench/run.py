@@ -143,7 +143,8 @@ def _arguments() -> argparse.Namespace:
 
 
 def _environment(args: argparse.Namespace, port: int) -> dict[str, str]:
-    """Production settings on loopback: plain HTTP, bench database, throttles out of the way."""
+    """Production settings on loopback: plain HTTP, bench database, throttles and worker
+    recycling out of the way."""
     database = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/keel_bench")
     unlimited = "1000000/second"
     return {
@@ -165,6 +166,9 @@ def _environment(args: argparse.Namespace, port: int) -> dict[str, str]:
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": str(args.workers),
         "GUNICORN_THREADS": str(args.threads),
+        # Production replaces a worker after ~100,000 requests; in a run that would be a
+        # cold worker (and its import time) in the middle of a measurement.
+        "GUNICORN_MAX_REQUESTS": "0",
         **{
             f"THROTTLE_RATE_{scope}": unlimited
             for scope in [

@@ -1,11 +1,15 @@
 """The benchmark's pure parts: reading wrk's report and holding results to the budgets."""
 
+import argparse
 import copy
+import importlib.util
+from pathlib import Path
 
 import pytest
 
 from bench.check import budget_failures
 from bench.report import markdown_table, with_floor_ratios
+from bench.run import _environment
 from bench.scenarios import scenarios
 from bench.wrk import parse_wrk
 
@@ -118,3 +122,16 @@ def test_each_missed_budget_is_reported(passing_report, change, missed):
     failures = budget_failures(report)
     assert len(failures) == 1
     assert missed in failures[0]
+
+
+def test_bench_gunicorn_recycles_no_worker_in_the_middle_of_a_run(monkeypatch):
+    environment = _environment(argparse.Namespace(workers=2, threads=1), 8000)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    path = Path(__file__).resolve().parents[2] / "config" / "gunicorn.py"
+    spec = importlib.util.spec_from_file_location("bench_gunicorn_conf", path)
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+
+    # gunicorn's 0: never restart a worker for its request count (production: 100,000).
+    assert conf.max_requests == 0

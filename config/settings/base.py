@@ -120,6 +120,10 @@ _DATABASE_OPTIONS = {
     "statement_timeout_ms": DB_STATEMENT_TIMEOUT_MS,
     "pooler": DB_POOLER,
 }
+# A reused connection idle longer than this is checked with a round trip (SELECT 1)
+# before a request uses it; one used more recently only by a look at its socket
+# (config/db/connection_checks.py). 0 checks before every request, as Django does.
+DB_HEALTH_CHECK_IDLE_SECONDS = env.float("DB_HEALTH_CHECK_IDLE_SECONDS", default=5.0)
 DATABASES = {
     "default": build_database(
         env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",

@@ -68,6 +68,9 @@ def build_database(
 ) -> dict[str, Any]:
     """A DATABASES entry: persistent, health-checked connections with bounded waits.
 
+    PostgreSQL gets Keel's backend, which checks a reused connection once per idle
+    period (``DB_HEALTH_CHECK_IDLE_SECONDS``) instead of once per request.
+
     Through PgBouncer in transaction mode (``pooler="pgbouncer"``) a connection is not a
     session: PgBouncer refuses the ``options`` startup parameter that carries the
     statement timeout (set on the role instead: ``manage.py db_statement_timeout
@@ -81,6 +84,7 @@ def build_database(
     config["CONN_HEALTH_CHECKS"] = True
     options = config.setdefault("OPTIONS", {})
     if config["ENGINE"] == "django.db.backends.postgresql":
+        config["ENGINE"] = "config.db.postgresql"
         options.setdefault("connect_timeout", connect_timeout)
         if pooler == "pgbouncer":
             config["DISABLE_SERVER_SIDE_CURSORS"] = True
@@ -176,7 +180,7 @@ def s3_storage_options(
 
 
 _INSTRUMENTED_ENGINES = {
-    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "config.db.postgresql": "config.db.postgresql_metrics",
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }
 _INSTRUMENTED_CACHES = {

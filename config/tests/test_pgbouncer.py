@@ -145,3 +145,48 @@ def test_keel_works_through_pgbouncer_with_the_timeout_kept(pgbouncer, role_time
 
     assert result.returncode == 0, result.stderr
     assert "timeout 10000" in result.stdout
+
+
+# Two requests' worth of work on one persistent connection to PgBouncer, PostgreSQL
+# ending PgBouncer's server connections in between (as a restart would).
+SERVER_CONNECTIONS_ENDED = (
+    "import os, psycopg\n"
+    "from django.db import connection\n"
+    "from config.db.statements import StatementsSent\n"
+    "def request():\n"
+    "    connection.close_if_unusable_or_obsolete()  # what each request starts with\n"
+    "    with connection.cursor() as cursor:\n"
+    "        cursor.execute('SELECT 1 + 1')\n"
+    "        return cursor.fetchone()[0]\n"
+    "request()\n"
+    "with psycopg.connect(os.environ['DIRECT_URL'], autocommit=True) as direct:\n"
+    "    ended = direct.execute(\n"
+    "        'SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity'\n"
+    "        ' WHERE datname = current_database() AND pid <> pg_backend_pid()'\n"
+    "        \" AND backend_type = 'client backend' AND pid <> %s\",\n"
+    "        [int(os.environ['KEEP_PID'])],\n"
+    "    ).fetchone()[0]\n"
+    "with StatementsSent(connection) as sent:\n"
+    "    answer = request()\n"
+    "print('ended', ended, 'answer', answer, 'sent', sent.sql)\n"
+)
+
+
+@needs_pgbouncer
+def test_server_connections_ended_behind_pgbouncer_cost_no_failed_request(pgbouncer):
+    settings = connection.settings_dict
+    user, port = settings["USER"] or "postgres", settings["PORT"] or 5432
+    connection.ensure_connection()
+
+    result = django_through(
+        pgbouncer,
+        SERVER_CONNECTIONS_ENDED,
+        DB_POOLER="pgbouncer",
+        DIRECT_URL=f"postgresql://{user}@{settings['HOST']}:{port}/{settings['NAME']}",
+        # The test's own connection to the database stays.
+        KEEP_PID=str(connection.connection.info.backend_pid),
+    )
+
+    assert result.returncode == 0, result.stderr
+    # PgBouncer opens a new server connection; Keel's connection to it needs no check.
+    assert "ended 1 answer 2 sent ['SELECT 1 + 1']" in result.stdout

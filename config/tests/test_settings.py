@@ -11,6 +11,7 @@ from config.api.parsers import content_length
 from config.settings.env import (
     build_cache,
     build_database,
+    instrument_for_metrics,
     require_production_secret,
     require_production_value,
 )
@@ -89,7 +90,8 @@ def test_postgres_url_gets_persistent_connections_and_timeouts():
         connect_timeout=3,
         statement_timeout_ms=1000,
     )
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    # Django's backend, checking a reused connection once per idle period.
+    assert config["ENGINE"] == "config.db.postgresql"
     assert config["CONN_MAX_AGE"] == 60
     assert config["CONN_HEALTH_CHECKS"] is True
     assert config["OPTIONS"] == {"connect_timeout": 3, "options": "-c statement_timeout=1000"}
@@ -107,6 +109,19 @@ def test_through_pgbouncer_no_startup_options_and_no_server_side_cursors():
     # cursor setting under transaction pooling.
     assert config["OPTIONS"] == {"connect_timeout": 3}
     assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+def test_metrics_count_keels_own_postgresql_backend():
+    databases = {
+        "default": build_database(
+            "postgres://db/keel", conn_max_age=60, connect_timeout=3, statement_timeout_ms=1
+        )
+    }
+
+    instrument_for_metrics(databases, caches={})
+
+    # The connection check once per idle period, under django-prometheus's counters.
+    assert databases["default"]["ENGINE"] == "config.db.postgresql_metrics"
 
 
 def test_an_unknown_pooler_is_refused():

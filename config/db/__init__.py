@@ -1,0 +1,1 @@
+"""Keel's database plumbing: its PostgreSQL backend and a counter of what it sends."""
