@@ -19,8 +19,6 @@ other processes only when their entry expires, ``AUTH_USER_CACHE_SECONDS`` at mo
 """
 
 import copy
-import logging
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -28,13 +26,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 
 from config.api.exceptions import CacheUnavailable
-from config.ops.cache import read_and_count
-
-logger = logging.getLogger("keel.auth_cache")
+from config.ops.cache import read_and_count, versions_fill, versions_forget
 
 ROLES_VERSION_KEY = "authv:roles"
 _MAX_ENTRIES = 10_000
@@ -51,28 +45,12 @@ def users_changed(user_ids: Iterable[Any]) -> None:
     """Forget what is known of these users: now, and again once the transaction commits."""
     keys = [user_version_key(user_id) for user_id in user_ids]
     if keys:
-        _forget_now_and_on_commit(keys)
+        versions_forget(keys)
 
 
 def roles_changed() -> None:
     """A group's permissions changed: every user's roles must be read again."""
-    _forget_now_and_on_commit([ROLES_VERSION_KEY])
-
-
-def _forget_now_and_on_commit(keys: list[str]) -> None:
-    _forget(keys)
-    transaction.on_commit(lambda: _forget(keys))
-
-
-def _forget(keys: list[str]) -> None:
-    try:
-        cache.delete_many(keys)
-    except CacheUnavailable:
-        logger.warning(
-            "could not forget auth versions (Redis down); other processes may keep "
-            "them for up to AUTH_USER_CACHE_SECONDS",
-            extra={"dependency": "cache"},
-        )
+    versions_forget([ROLES_VERSION_KEY])
 
 
 # --- Lookup -------------------------------------------------------------------------------
@@ -137,7 +115,7 @@ def cached_user(
         return load(), None
     if None in versions:
         try:
-            versions = _fresh_versions(version_keys, versions)
+            versions = versions_fill(version_keys, versions)
         except CacheUnavailable:
             return load(), count
     key = (user_id, *scope, *versions)
@@ -146,15 +124,3 @@ def cached_user(
         user = load()
         users.put(key, user)
     return user, count
-
-
-def _fresh_versions(keys: list[str], versions: list[Any]) -> list[Any]:
-    """Set the missing versions, before the database is read; another process may win."""
-    fresh = list(versions)
-    for index, (key, version) in enumerate(zip(keys, versions, strict=True)):
-        if version is None:
-            number = secrets.randbits(62)
-            fresh[index] = number if cache.add(key, number, timeout=None) else cache.get(key)
-    if None in fresh:  # deleted again in between: a change is under way
-        raise CacheUnavailable()
-    return fresh

@@ -6,3 +6,8 @@ class ResourcesConfig(AppConfig):
 
     name = "resources"
     verbose_name = "Owned-resource kit"
+
+    def ready(self) -> None:
+        from resources import response_cache
+
+        response_cache.connect_owned_models()

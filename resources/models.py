@@ -1,7 +1,7 @@
 """Read queries every owned resource shares, and its entity tag."""
 
 import hashlib
-from typing import Self
+from typing import Any, Self
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
@@ -19,6 +19,34 @@ class OwnedQuerySet(models.QuerySet):
         if user.has_perm(model_permission(self.model, "view")):
             return self
         return self.filter(owner=user)
+
+    # These write rows without sending signals: they tell the response cache themselves.
+
+    def update(self, **fields: Any) -> int:
+        owners = set(self.values_list("owner_id", flat=True))
+        updated = super().update(**fields)
+        new_owner = fields.get("owner_id", getattr(fields.get("owner"), "pk", None))
+        _owners_changed(self.model, owners | {new_owner} - {None})
+        return updated
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
+        created = super().bulk_create(objs, *args, **kwargs)
+        _owners_changed(self.model, {obj.owner_id for obj in created})
+        return created
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        objs = list(objs)
+        rows = self.filter(pk__in=[obj.pk for obj in objs])
+        owners = set(rows.values_list("owner_id", flat=True))
+        updated = super().bulk_update(objs, fields, batch_size=batch_size)
+        _owners_changed(self.model, owners | {obj.owner_id for obj in objs})
+        return updated
+
+
+def _owners_changed(model: type[models.Model], owner_ids: set) -> None:
+    from resources.response_cache import owners_changed  # it imports the cache settings
+
+    owners_changed(model, owner_ids)
 
 
 def model_permission(model: type[models.Model], action: str) -> str:

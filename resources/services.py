@@ -8,6 +8,7 @@ from django.http import Http404
 
 from config.api.exceptions import PreconditionFailed
 from resources.models import entity_tag
+from resources.response_cache import owners_changed
 
 Model = TypeVar("Model", bound=models.Model)
 
@@ -81,6 +82,8 @@ def resource_update(*, instance: Model, data: Mapping[str, Any]) -> Model:
     values = {field.attname: getattr(instance, field.attname) for field in fields}
     if not type(instance)._base_manager.filter(pk=instance.pk).update(**values):
         raise Http404
+    # An UPDATE sends no signal: the owner's kept responses are told here.
+    owners_changed(type(instance), [instance.owner_id])  # type: ignore[attr-defined]
     return instance
 
 

@@ -15,16 +15,22 @@
 """
 
 import functools
+import logging
+import secrets
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
+from django.core.cache import cache, caches
 from django.core.cache.backends import redis
+from django.db import transaction
 
 from config.api.exceptions import CacheUnavailable
 from config.ops.dependencies import Result, cache_breaker
 
 if TYPE_CHECKING:
     from redis import ConnectionPool, Redis
+
+logger = logging.getLogger("keel.cache")
 
 _CLIENT_OPERATIONS = (
     "add",
@@ -135,8 +141,6 @@ def read_and_count(
     ``CacheUnavailable`` while Redis is down. Other backends (local memory in
     development and tests) answer the same from their own calls.
     """
-    from django.core.cache import caches
-
     cache = caches["default"]  # the backend itself, not the proxy django.core.cache.cache
     if not isinstance(cache, RedisCache):
         return [cache.get(key) for key in keys], _count_locally(cache, counter)
@@ -164,3 +168,47 @@ def _count_locally(cache: Any, counter: tuple[str, int] | None) -> int | None:
     if cache.add(key, 1, timeout=timeout):
         return 1
     return cache.incr(key)
+
+
+# --- Versions: cache keys whose value names the current state of something -------------
+#
+# A version is a random number under a key. Whatever is kept under it (a user, a list
+# page) holds while the number stays; a change deletes the key, at once and again after
+# its transaction commits. A reader that finds no number sets a fresh one *before* it
+# reads the database, so nothing read before a change is ever kept under a number made
+# after it, and the deletion after commit catches a reader that ran in between.
+
+
+def versions_forget(keys: list[str]) -> None:
+    """Delete these versions now and, inside a transaction, again once it commits."""
+    _delete_versions(keys)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _delete_versions(keys))
+
+
+def versions_fill(keys: list[str], values: list[Any]) -> list[Any]:
+    """``values`` (read for ``keys``), with each missing one set to a fresh number.
+
+    Raises ``CacheUnavailable`` when Redis is down, or when a key was deleted again while
+    this ran (a change is under way: nothing should be kept now).
+    """
+    filled = list(values)
+    for index, (key, value) in enumerate(zip(keys, values, strict=True)):
+        if value is None:
+            number = secrets.randbits(62)
+            filled[index] = number if cache.add(key, number, timeout=None) else cache.get(key)
+    if None in filled:
+        raise CacheUnavailable()
+    return filled
+
+
+def _delete_versions(keys: list[str]) -> None:
+    try:
+        cache.delete_many(keys)
+    except CacheUnavailable:
+        logger.warning(
+            "could not forget %d cache versions (Redis down): what other processes keep "
+            "under them holds until it expires",
+            len(keys),
+            extra={"dependency": "cache"},
+        )

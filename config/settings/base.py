@@ -275,6 +275,10 @@ EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT_SECONDS", defau
 # could not be told. 0 reads the database on every request.
 AUTH_USER_CACHE_SECONDS = env.int("AUTH_USER_CACHE_SECONDS", default=30)
 
+# How long a kept list page or object stays in Redis (resources.response_cache): exact
+# through the owners' generations; this only bounds the memory an idle entry holds.
+RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=300)
+
 # --- Two-factor authentication ----------------------------------------------------------
 
 # The name authenticator apps show beside the account.
