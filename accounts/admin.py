@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
 from accounts import api_keys, services
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, AuthSession, User
 from accounts.throttling import AdminAccountThrottle, ClientIPThrottle
 
 
@@ -64,6 +64,25 @@ class EmailVerifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
+SESSION_FIELDS = ("created_at", "last_used_at", "ip", "user_agent", "expires_at", "ended_at")
+
+
+class AuthSessionInline(admin.TabularInline):
+    """The user's sessions, newest use first, to look at: they are ended through the API."""
+
+    model = AuthSession
+    fields = readonly_fields = SESSION_FIELDS
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "sessions (ended and expired ones until their clean-up)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
@@ -82,6 +101,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
     readonly_fields = ["id", "date_joined", "last_login"]
     actions = ["deactivate_and_revoke_tokens"]
+    inlines = [AuthSessionInline]
     fieldsets = [
         (None, {"fields": ["id", "email", "password"]}),
         ("Profile", {"fields": ["first_name", "last_name", "email_verified_at"]}),
@@ -114,6 +134,9 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "password_state"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a user being added has no sessions
 
     @admin.display(description="password")
     def password_state(self, user: User) -> str:

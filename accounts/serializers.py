@@ -5,7 +5,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.api_keys import api_scopes
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, AuthSession, User
 from config.api.serializers import InputSerializer
 
 # Passwords are length-checked here only to bound the work of hashing them; the real
@@ -155,3 +155,19 @@ class ApiKeyCreateSerializer(InputSerializer):
         if expires_at is not None and expires_at <= timezone.now():
             raise serializers.ValidationError("Must be in the future.", code="past")
         return expires_at
+
+
+class AuthSessionSerializer(serializers.ModelSerializer):
+    """A session as its owner sees it; ``current`` marks the one the request came with."""
+
+    current = serializers.SerializerMethodField(
+        help_text="Whether this is the session of the access token of this request."
+    )
+
+    class Meta:
+        model = AuthSession
+        fields = ["id", "created_at", "last_used_at", "ip", "user_agent", "current"]
+        read_only_fields = fields
+
+    def get_current(self, session: AuthSession) -> bool:
+        return session.pk == self.context.get("current_session_id")

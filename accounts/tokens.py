@@ -1,4 +1,4 @@
-"""One-time tokens sent by email (password reset, email verification) and JWT decoding.
+"""One-time tokens sent by email (password reset, email verification, email change) and JWTs.
 
 Reading and checking tokens lives here; issuing, rotating and revoking them is in
 ``services.py`` because those write to the database.
@@ -12,8 +12,9 @@ from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
 from django.utils.http import base36_to_int
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.tokens import RefreshToken, Token
 
 from accounts.exceptions import (
     InvalidToken,
@@ -102,3 +103,34 @@ def refresh_token_decode(raw_token: str) -> RefreshToken:
         return RefreshToken(raw_token)  # type: ignore[arg-type]
     except TokenError as error:
         raise InvalidToken() from error
+
+
+# The claim naming the session (accounts.models.AuthSession) a JWT belongs to; OpenID
+# Connect's name for it. RefreshToken.access_token copies it to the access token.
+SESSION_ID_CLAIM = "sid"
+
+
+def token_session_id(token: Token) -> uuid.UUID | None:
+    """The session a verified JWT belongs to; None for one issued before sessions existed."""
+    session_id = token.get(SESSION_ID_CLAIM)
+    if session_id is None:
+        return None
+    try:
+        return uuid.UUID(str(session_id))
+    except ValueError as error:
+        raise InvalidToken() from error
+
+
+def stored_token_session_id(raw_token: str) -> uuid.UUID | None:
+    """The session of a refresh token as the outstanding-token table stores it, if any.
+
+    The stored text was written by this server, so its claims are read without verifying
+    its signature again.
+    """
+    try:
+        # simplejwt annotates the encoded token as a Token; it takes the string.
+        payload = token_backend.decode(raw_token, verify=False)  # type: ignore[arg-type]
+        session_id = payload.get(SESSION_ID_CLAIM)
+        return None if session_id is None else uuid.UUID(str(session_id))
+    except (TokenBackendError, ValueError):
+        return None

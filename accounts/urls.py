@@ -8,6 +8,7 @@ app_name = "accounts"
 router = SimpleRouter()
 router.register("users", views.UserViewSet, basename="user")
 router.register("auth/api-keys", views.ApiKeyViewSet, basename="api-key")
+router.register("auth/sessions", views.AuthSessionViewSet, basename="session")
 
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="register"),

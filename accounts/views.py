@@ -1,3 +1,4 @@
+import uuid
 from dataclasses import asdict
 from typing import cast
 
@@ -6,12 +7,15 @@ from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework_simplejwt.tokens import Token
 
-from accounts import api_keys, serializers, services
+from accounts import api_keys, serializers, services, sessions
 from accounts.filters import UserFilter
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, AuthSession, User
 from accounts.permissions import ApiKeyScope, UserManagementPermission
 from accounts.throttling import ACCOUNT_THROTTLES
+from accounts.tokens import token_session_id
 
 ACCEPTED_DETAIL = "If an account matches, an email is on its way."
 # Public endpoints that still answer 401: the credential in the body is wrong.
@@ -19,8 +23,30 @@ WRONG_CREDENTIALS = OpenApiResponse(
     description="No active account matches (`invalid_credentials`)."
 )
 DEAD_TOKEN = OpenApiResponse(
-    description="The refresh token is invalid, expired or revoked (`token_not_valid`)."
+    description="The refresh token is invalid, expired or revoked, or its session has ended "
+    "(`token_not_valid`)."
 )
+# The account's own endpoints refuse API keys (ApiKeyScope: they name no resource).
+LOGIN_ONLY = OpenApiResponse(
+    description="Made with an API key (`insufficient_scope`): this takes a login."
+)
+
+# DRF's reading of the client address (NUM_PROXIES decides how far X-Forwarded-For is
+# trusted), as the throttles and the access log read it.
+_client_address = BaseThrottle().get_ident
+
+
+def _session_client(request) -> sessions.SessionClient:
+    """Where the request comes from, for the session it starts or continues."""
+    return sessions.SessionClient(
+        ip=_client_address(request), user_agent=request.headers.get("User-Agent", "")
+    )
+
+
+def _session_id(request) -> uuid.UUID | None:
+    """The session of the access token the request came with; None for other credentials."""
+    token = getattr(request, "auth", None)
+    return token_session_id(token) if isinstance(token, Token) else None
 
 
 class _PublicAuthView(generics.GenericAPIView):
@@ -57,7 +83,8 @@ class LoginView(_ThrottledAuthView):
 
     @extend_schema(responses={200: serializers.TokenPairSerializer, 401: WRONG_CREDENTIALS})
     def post(self, request):
-        return Response(asdict(services.user_login(**self.validated(request))))
+        pair = services.user_login(**self.validated(request), client=_session_client(request))
+        return Response(asdict(pair))
 
 
 class TokenRefreshView(_PublicAuthView):
@@ -66,10 +93,13 @@ class TokenRefreshView(_PublicAuthView):
     @extend_schema(responses={200: serializers.TokenPairSerializer, 401: DEAD_TOKEN})
     def post(self, request):
         raw_token = self.validated(request)["refresh"]
-        return Response(asdict(services.refresh_token_rotate(raw_token=raw_token)))
+        pair = services.refresh_token_rotate(raw_token=raw_token, client=_session_client(request))
+        return Response(asdict(pair))
 
 
 class LogoutView(_PublicAuthView):
+    """Revoke the refresh token and end its session (its access tokens stop working too)."""
+
     serializer_class = serializers.RefreshTokenSerializer
 
     @extend_schema(responses={204: None, 401: DEAD_TOKEN})
@@ -79,6 +109,8 @@ class LogoutView(_PublicAuthView):
 
 
 class LogoutEverywhereView(generics.GenericAPIView):
+    """End every session of the account, this one included."""
+
     serializer_class = None
 
     @extend_schema(request=None, responses={204: None})
@@ -112,13 +144,20 @@ class MeView(generics.GenericAPIView):
 
 
 class PasswordChangeView(generics.GenericAPIView):
+    """Change the password: every other session ends; this one goes on with a fresh pair."""
+
     serializer_class = serializers.PasswordChangeSerializer
 
     @extend_schema(responses={200: serializers.TokenPairSerializer})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pair = services.password_change(user=request.user, **serializer.validated_data)
+        pair = services.password_change(
+            user=request.user,
+            **serializer.validated_data,
+            session_id=_session_id(request),
+            client=_session_client(request),
+        )
         return Response(asdict(pair))
 
 
@@ -213,4 +252,45 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
     def destroy(self, request, pk=None):
         """Revoke the key: it is refused from now on, and stays listed as revoked."""
         api_keys.api_key_revoke(api_key=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuthSessionViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Your sessions: one per login, newest use first; end any of them.
+
+    A session is live until it is ended or its refresh token expires; ended and expired
+    ones are not listed. Like the API keys, managed with a login only: an API key is
+    refused here.
+    """
+
+    serializer_class = serializers.AuthSessionSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator, with no user
+            return AuthSession.objects.none()
+        # IsAuthenticated has let the request in: its user is a User.
+        return AuthSession.objects.owned_by(cast(User, self.request.user)).live()
+
+    def get_serializer_context(self):
+        return {
+            **super().get_serializer_context(),
+            "current_session_id": _session_id(self.request),
+        }
+
+    @extend_schema(responses={200: serializers.AuthSessionSerializer(many=True), 403: LOGIN_ONLY})
+    def list(self, request):
+        return super().list(request)
+
+    @extend_schema(
+        responses={
+            204: None,
+            403: LOGIN_ONLY,
+            404: OpenApiResponse(
+                description="No live session of yours has this id (`not_found`)."
+            ),
+        }
+    )
+    def destroy(self, request, pk=None):
+        """End the session: its refresh and access tokens are refused from now on."""
+        sessions.auth_session_end(session_id=self.get_object().pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

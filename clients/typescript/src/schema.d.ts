@@ -109,7 +109,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description An account endpoint for anonymous callers (the body carries the credential). */
+        /** @description Revoke the refresh token and end its session (its access tokens stop working too). */
         post: operations["auth_logout_create"];
         delete?: never;
         options?: never;
@@ -126,6 +126,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description End every session of the account, this one included. */
         post: operations["auth_logout_everywhere_create"];
         delete?: never;
         options?: never;
@@ -158,6 +159,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Change the password: every other session ends; this one goes on with a fresh pair. */
         post: operations["auth_password_change_create"];
         delete?: never;
         options?: never;
@@ -211,6 +213,46 @@ export interface paths {
         /** @description Also throttled per client IP and per account (``throttle_scope``). */
         post: operations["auth_register_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Your sessions: one per login, newest use first; end any of them.
+         *
+         *     A session is live until it is ended or its refresh token expires; ended and expired
+         *     ones are not listed. Like the API keys, managed with a login only: an API key is
+         *     refused here.
+         */
+        get: operations["auth_sessions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description End the session: its refresh and access tokens are refused from now on. */
+        delete: operations["auth_sessions_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -513,6 +555,20 @@ export interface components {
             /** @description The key: shown only in this answer. */
             readonly key: string;
         };
+        /** @description A session as its owner sees it; ``current`` marks the one the request came with. */
+        AuthSession: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly last_used_at: string;
+            /** IP address */
+            readonly ip: string | null;
+            readonly user_agent: string;
+            /** @description Whether this is the session of the access token of this request. */
+            readonly current: boolean;
+        };
         DirectUpload: {
             readonly file: components["schemas"]["StoredFile"];
             /**
@@ -609,6 +665,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["ApiKey"][];
+        };
+        PaginatedAuthSessionList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["AuthSession"][];
         };
         PaginatedItemList: {
             /** @example 123 */
@@ -1428,7 +1499,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The refresh token is invalid, expired or revoked (`token_not_valid`). */
+            /** @description The refresh token is invalid, expired or revoked, or its session has ended (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2224,6 +2295,195 @@ export interface operations {
             };
         };
     };
+    auth_sessions_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAuthSessionList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Made with an API key (`insufficient_scope`): this takes a login. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The page is past the end of the list (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Accept` header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is down or too slow (`database_unavailable`, `cache_unavailable`, `storage_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    auth_sessions_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this session. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Made with an API key (`insufficient_scope`): this takes a login. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No live session of yours has this id (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Accept` header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is down or too slow (`database_unavailable`, `cache_unavailable`, `storage_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     auth_token_refresh_create: {
         parameters: {
             query?: never;
@@ -2254,7 +2514,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The refresh token is invalid, expired or revoked (`token_not_valid`). */
+            /** @description The refresh token is invalid, expired or revoked, or its session has ended (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
