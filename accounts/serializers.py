@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.contrib.auth.models import Group
@@ -62,8 +63,24 @@ class UserRegisterSerializer(InputSerializer):
 
 
 class UserProfileUpdateSerializer(InputSerializer):
+    """The names; the email changes through its own endpoint, which confirms the address."""
+
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        # Refused, not ignored: a client sending it would otherwise believe it changed.
+        if isinstance(self.initial_data, Mapping) and "email" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "email": serializers.ErrorDetail(
+                        "Change the email with POST /api/v1/auth/email/change/ (it asks "
+                        "for your password and a confirmation from the new address).",
+                        code="email_change_required",
+                    )
+                }
+            )
+        return attrs
 
 
 class UserDeleteSerializer(InputSerializer):
@@ -97,6 +114,16 @@ class PasswordResetConfirmSerializer(InputSerializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=256)
     new_password = PasswordField()
+
+
+class EmailChangeSerializer(InputSerializer):
+    password = PasswordField()
+    new_email = serializers.EmailField(max_length=254)
+
+
+class EmailChangeConfirmSerializer(InputSerializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=1024)
 
 
 class EmailVerifySerializer(InputSerializer):

@@ -396,11 +396,15 @@ def _frontend_link(page: str, email_token: EmailToken) -> str:
     return f"{settings.FRONTEND_URL}/{page}?uid={email_token.uid}&token={email_token.token}"
 
 
-def _send_email_on_commit(template: str, *, user: User, link: str) -> None:
-    variables = {"first_name": user.first_name, "email": user.email, "link": link}
+def _send_email_on_commit(
+    template: str, *, user: User, link: str, to: str | None = None, **variables: str
+) -> None:
+    """Send ``template`` to ``to`` (the user's address unless given) once committed."""
+    recipient = to or user.email
+    variables = {"first_name": user.first_name, "email": recipient, "link": link, **variables}
     transaction.on_commit(
         lambda: tasks.send_templated_email.enqueue(
-            template=template, to=user.email, variables=variables
+            template=template, to=recipient, variables=variables
         )
     )
 

@@ -1,8 +1,9 @@
 """Throttles for the account endpoints: one counter per client IP, one per account.
 
 A view opts in with ``throttle_scope = "login"``; the rates are ``login_ip`` and
-``login_account`` in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``. Counters live in the
-default cache, so with Redis they hold across processes and machines.
+``login_account`` in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``. The account is the
+email in the body of a public endpoint, or the signed-in user of an authenticated one.
+Counters live in the default cache, so with Redis they hold across processes and machines.
 """
 
 import hashlib
@@ -48,15 +49,31 @@ class AccountThrottle(_AccountScopedThrottle):
         )
 
 
+class SignedInAccountThrottle(_AccountScopedThrottle):
+    """Counts by the signed-in account making the request (one that checks its password)."""
+
+    scope_suffix = "account"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return _hashed_key(self, str(request.user.pk))
+
+
 def _account_key(throttle: _AccountScopedThrottle, email: object) -> str | None:
     if not isinstance(email, str) or not email.strip():
         return None
+    return _hashed_key(throttle, normalize_email(email))
+
+
+def _hashed_key(throttle: _AccountScopedThrottle, account: str) -> str:
     # Hashed so cache keys never hold personal data.
-    ident = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
+    ident = hashlib.sha256(account.encode()).hexdigest()[:32]
     return throttle.cache_format % {"scope": throttle.scope, "ident": ident}
 
 
 ACCOUNT_THROTTLES = [ClientIPThrottle, AccountThrottle]
+SIGNED_IN_ACCOUNT_THROTTLES = [ClientIPThrottle, SignedInAccountThrottle]
 
 
 class AdminAccountThrottle(AccountThrottle):

@@ -30,5 +30,11 @@ urlpatterns = [
         views.EmailVerifyResendView.as_view(),
         name="email-verify-resend",
     ),
+    path("auth/email/change/", views.EmailChangeView.as_view(), name="email-change"),
+    path(
+        "auth/email/change/confirm/",
+        views.EmailChangeConfirmView.as_view(),
+        name="email-change-confirm",
+    ),
     *router.urls,
 ]

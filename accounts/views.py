@@ -10,14 +10,15 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.tokens import Token
 
-from accounts import api_keys, serializers, services, sessions
+from accounts import api_keys, email_change, serializers, services, sessions
 from accounts.filters import UserFilter
 from accounts.models import ApiKey, AuthSession, User
 from accounts.permissions import ApiKeyScope, UserManagementPermission
-from accounts.throttling import ACCOUNT_THROTTLES
+from accounts.throttling import ACCOUNT_THROTTLES, SIGNED_IN_ACCOUNT_THROTTLES
 from accounts.tokens import token_session_id
 
 ACCEPTED_DETAIL = "If an account matches, an email is on its way."
+EMAIL_CHANGE_ACCEPTED_DETAIL = "A confirmation link is on its way to the new address."
 # Public endpoints that still answer 401: the credential in the body is wrong.
 WRONG_CREDENTIALS = OpenApiResponse(
     description="No active account matches (`invalid_credentials`)."
@@ -126,6 +127,9 @@ class MeView(generics.GenericAPIView):
         return Response(self.get_serializer(request.user).data)
 
     @extend_schema(
+        description="Change `first_name` / `last_name`. An `email` is refused (400, "
+        "`email_change_required` on `email`): it changes through "
+        "`POST /api/v1/auth/email/change/`.",
         request=serializers.UserProfileUpdateSerializer,
         responses={200: serializers.UserSerializer},
     )
@@ -197,6 +201,59 @@ class EmailVerifyResendView(_ThrottledAuthView):
     def post(self, request):
         services.email_verification_resend(**self.validated(request))
         return Response({"detail": ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailChangeView(generics.GenericAPIView):
+    """Ask to change the email: a link goes to the new address, a notice to the current one.
+
+    Nothing changes until the link is used. Throttled per client IP and per account.
+    """
+
+    serializer_class = serializers.EmailChangeSerializer
+    throttle_classes = SIGNED_IN_ACCOUNT_THROTTLES
+    throttle_scope = "email_change"
+
+    @extend_schema(
+        responses={
+            202: serializers.AcceptedSerializer,
+            400: OpenApiResponse(
+                description="`validation_error`: the password is wrong (`wrong_password` on "
+                "`password`), the address is the current one (`email_unchanged` on "
+                "`new_email`) or malformed; or `email_taken`: another account has it."
+            ),
+            403: LOGIN_ONLY,
+        }
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email_change.email_change_request(
+            user=request.user, **serializer.validated_data, session_id=_session_id(request)
+        )
+        return Response({"detail": EMAIL_CHANGE_ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailChangeConfirmView(_PublicAuthView):
+    """Confirm an email change with the link's `uid` and `token` (from any browser).
+
+    The address is set and verified; every session but the one that asked ends.
+    """
+
+    serializer_class = serializers.EmailChangeConfirmSerializer
+
+    @extend_schema(
+        responses={
+            200: serializers.UserSerializer,
+            400: OpenApiResponse(
+                description="`email_change_token_invalid` (tampered, or used already), "
+                "`email_change_token_expired`, `email_taken` (another account has the "
+                "address now), or `validation_error`."
+            ),
+        }
+    )
+    def post(self, request):
+        user = email_change.email_change_confirm(**self.validated(request))
+        return Response(serializers.UserSerializer(user).data)
 
 
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -264,6 +264,7 @@ FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("
 SITE_NAME = env.str("SITE_NAME", default="Keel")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=60 * 60)
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT_SECONDS", default=3 * 24 * 3600)
+EMAIL_CHANGE_TIMEOUT = env.int("EMAIL_CHANGE_TIMEOUT_SECONDS", default=24 * 3600)
 
 # --- Background tasks -----------------------------------------------------------------
 
@@ -321,6 +322,9 @@ REST_FRAMEWORK = {
         ),
         "verification_ip": env.str("THROTTLE_RATE_VERIFICATION_IP", default="20/hour"),
         "verification_account": env.str("THROTTLE_RATE_VERIFICATION_ACCOUNT", default="5/hour"),
+        # Asking to change the email checks the password: per IP and per signed-in account.
+        "email_change_ip": env.str("THROTTLE_RATE_EMAIL_CHANGE_IP", default="20/hour"),
+        "email_change_account": env.str("THROTTLE_RATE_EMAIL_CHANGE_ACCOUNT", default="5/hour"),
         # The admin's login form (staff accounts: the ones that matter most).
         "admin_login_ip": env.str("THROTTLE_RATE_ADMIN_LOGIN_IP", default="30/min"),
         "admin_login_account": env.str("THROTTLE_RATE_ADMIN_LOGIN_ACCOUNT", default="10/min"),

@@ -49,6 +49,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/email/change/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Ask to change the email: a link goes to the new address, a notice to the current one.
+         *
+         *     Nothing changes until the link is used. Throttled per client IP and per account.
+         */
+        post: operations["auth_email_change_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email/change/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Confirm an email change with the link's `uid` and `token` (from any browser).
+         *
+         *     The address is set and verified; every session but the one that asked ends.
+         */
+        post: operations["auth_email_change_confirm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/email/verify/": {
         parameters: {
             query?: never;
@@ -147,6 +189,7 @@ export interface paths {
         delete: operations["auth_me_destroy"];
         options?: never;
         head?: never;
+        /** @description Change `first_name` / `last_name`. An `email` is refused (400, `email_change_required` on `email`): it changes through `POST /api/v1/auth/email/change/`. */
         patch: operations["auth_me_partial_update"];
         trace?: never;
     };
@@ -596,6 +639,25 @@ export interface components {
          *
          *     Form and multipart bodies carry only strings and files, so they are left to DRF.
          */
+        EmailChangeConfirmRequest: {
+            uid: string;
+            token: string;
+        };
+        /**
+         * @description What a client sends. A JSON body's values are checked for type before DRF parses them.
+         *
+         *     Form and multipart bodies carry only strings and files, so they are left to DRF.
+         */
+        EmailChangeRequest: {
+            password: string;
+            /** Format: email */
+            new_email: string;
+        };
+        /**
+         * @description What a client sends. A JSON body's values are checked for type before DRF parses them.
+         *
+         *     Form and multipart bodies carry only strings and files, so they are left to DRF.
+         */
         EmailRequest: {
             /** Format: email */
             email: string;
@@ -753,11 +815,7 @@ export interface components {
             /** @default false */
             is_completed?: boolean;
         };
-        /**
-         * @description What a client sends. A JSON body's values are checked for type before DRF parses them.
-         *
-         *     Form and multipart bodies carry only strings and files, so they are left to DRF.
-         */
+        /** @description The names; the email changes through its own endpoint, which confirms the address. */
         PatchedUserProfileUpdateRequest: {
             first_name?: string;
             last_name?: string;
@@ -1167,6 +1225,196 @@ export interface operations {
             };
             /** @description The `Accept` header asks for something other than JSON. */
             406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is down or too slow (`database_unavailable`, `cache_unavailable`, `storage_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    auth_email_change_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description `validation_error`: the password is wrong (`wrong_password` on `password`), the address is the current one (`email_unchanged` on `new_email`) or malformed; or `email_taken`: another account has it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Made with an API key (`insufficient_scope`): this takes a login. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Accept` header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is down or too slow (`database_unavailable`, `cache_unavailable`, `storage_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    auth_email_change_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeConfirmRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description `email_change_token_invalid` (tampered, or used already), `email_change_token_expired`, `email_taken` (another account has the address now), or `validation_error`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Accept` header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not accepted here. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
