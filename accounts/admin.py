@@ -10,7 +10,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
 from accounts import api_keys, mfa, services
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, AuthSession, User
 from accounts.serializers import MFA_CODE_MAX_LENGTH
 from accounts.throttling import AccountThrottle, AdminAccountThrottle, ClientIPThrottle
 from config.api.exceptions import ApplicationError
@@ -116,6 +116,25 @@ class EmailVerifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
+SESSION_FIELDS = ("created_at", "last_used_at", "ip", "user_agent", "expires_at", "ended_at")
+
+
+class AuthSessionInline(admin.TabularInline):
+    """The user's sessions, newest use first, to look at: they are ended through the API."""
+
+    model = AuthSession
+    fields = readonly_fields = SESSION_FIELDS
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "sessions (ended and expired ones until their clean-up)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
@@ -134,6 +153,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
     readonly_fields = ["id", "date_joined", "last_login"]
     actions = ["deactivate_and_revoke_tokens", "reset_two_factor"]
+    inlines = [AuthSessionInline]
     fieldsets = [
         (None, {"fields": ["id", "email", "password", "two_factor"]}),
         ("Profile", {"fields": ["first_name", "last_name", "email_verified_at"]}),
@@ -174,6 +194,9 @@ class UserAdmin(DjangoUserAdmin):
             return "off"
         left = status.recovery_codes_remaining
         return f"on since {status.confirmed_at:%Y-%m-%d}, {left} recovery codes left"
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a user being added has no sessions
 
     @admin.display(description="password")
     def password_state(self, user: User) -> str:

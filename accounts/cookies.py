@@ -11,7 +11,7 @@ browser whoever made the page. Access tokens stay bearer tokens in every mode.
 """
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -53,7 +53,7 @@ def token_pair_response(request: "Request", pair: "TokenPair", *, cookie: bool) 
         path=settings.JWT_REFRESH_COOKIE_PATH,
         secure=settings.JWT_REFRESH_COOKIE_SECURE,
         httponly=True,
-        samesite=settings.JWT_REFRESH_COOKIE_SAMESITE,
+        samesite=_samesite(),
     )
     # Makes CsrfViewMiddleware set the csrftoken cookie the refresh will have to echo.
     get_token(request._request)
@@ -64,9 +64,14 @@ def refresh_cookie_clear(response: Response) -> Response:
     response.delete_cookie(
         settings.JWT_REFRESH_COOKIE_NAME,
         path=settings.JWT_REFRESH_COOKIE_PATH,
-        samesite=settings.JWT_REFRESH_COOKIE_SAMESITE,
+        samesite=_samesite(),
     )
     return response
+
+
+def _samesite() -> Literal["Strict", "Lax"]:
+    # One of the two: the settings refuse to start with anything else.
+    return cast(Literal["Strict", "Lax"], settings.JWT_REFRESH_COOKIE_SAMESITE)
 
 
 class _CsrfCheck(CsrfViewMiddleware):

@@ -37,6 +37,21 @@ class VerificationTokenExpired(ApplicationError):
     default_detail = "This verification link has expired; request a new one."
 
 
+class EmailChangeTokenInvalid(ApplicationError):
+    code = "email_change_token_invalid"
+    default_detail = "This email change link is invalid or has already been used."
+
+
+class EmailChangeTokenExpired(ApplicationError):
+    code = "email_change_token_expired"
+    default_detail = "This email change link has expired; ask for the change again."
+
+
+class EmailTaken(ApplicationError):
+    code = "email_taken"
+    default_detail = "Another account has this email address."
+
+
 class ApiKeyInvalid(ApplicationError):
     status_code = 401
     code = "api_key_invalid"

@@ -61,6 +61,9 @@ class MfaStatus:
 
 
 def mfa_enabled(user: User) -> bool:
+    known = getattr(user, "mfa_on", None)  # annotated by the login's query
+    if known is not None:
+        return known
     return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 

@@ -13,9 +13,18 @@ class UserQuerySet(models.QuerySet["User"]):
         """Users whose email matches, ignoring case (emails are stored lower-cased)."""
         return self.filter(email=normalize_email(email))
 
-    def for_authentication(self) -> "UserQuerySet":
-        """Users annotated with ``has_roles``: whether any group or permission is theirs."""
-        return self.annotate(has_roles=holds_roles(models.OuterRef("pk")))
+    def for_authentication(self, *, session_id: uuid.UUID | None = None) -> "UserQuerySet":
+        """Users annotated with ``has_roles``: whether any group or permission is theirs, and
+        ``session_live``: whether ``session_id`` names a session of theirs not ended (true
+        when it names none: a token issued before sessions existed)."""
+        live: models.Value | models.Exists = models.Value(True)
+        if session_id is not None:
+            live = models.Exists(
+                AuthSession.objects.filter(
+                    pk=session_id, user=models.OuterRef("pk"), ended_at__isnull=True
+                )
+            )
+        return self.annotate(has_roles=holds_roles(models.OuterRef("pk")), session_live=live)
 
     # These two write users without sending signals: they say so to the auth cache.
 
@@ -58,7 +67,13 @@ class UserManager(_UserManagerBase["User"]):
         return normalize_email(email or "")
 
     def get_by_natural_key(self, username: str | None) -> "User":
-        return self.get(email=self.normalize_email(username))
+        # The login's one query also says whether the account has two-factor on.
+        confirmed = TotpDevice.objects.filter(
+            user=models.OuterRef("pk"), confirmed_at__isnull=False
+        )
+        return self.annotate(mfa_on=models.Exists(confirmed)).get(
+            email=self.normalize_email(username)
+        )
 
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
         if not email:
@@ -170,6 +185,55 @@ class ApiKey(models.Model):
         """Whether the key holds ``scope`` (``<resource>:read|write``); write implies read."""
         resource, _, access = scope.partition(":")
         return scope in self.scopes or (access == "read" and f"{resource}:write" in self.scopes)
+
+
+class AuthSessionQuerySet(models.QuerySet["AuthSession"]):
+    def owned_by(self, user: "User") -> "AuthSessionQuerySet":
+        return self.filter(user=user)
+
+    def live(self) -> "AuthSessionQuerySet":
+        """Sessions not ended whose newest refresh token has not expired."""
+        return self.filter(ended_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class AuthSession(models.Model):
+    """One login on one device: the family of refresh tokens rotated from it.
+
+    Every token of the family, refresh and access, carries the session's id in its
+    ``sid`` claim (``accounts.tokens.SESSION_ID_CLAIM``); rotating keeps it. Ending the
+    session refuses its refresh tokens and its access tokens at once. ``expires_at`` is
+    when its newest refresh token expires: the session is over then, ended or not.
+    """
+
+    USER_AGENT_MAX_LENGTH = 256
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    user_agent = models.CharField(max_length=USER_AGENT_MAX_LENGTH, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AuthSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_used_at", "id"]
+        indexes = [
+            # A user's sessions in the order they are listed; only the ones not ended.
+            models.Index(
+                fields=["user", "-last_used_at"],
+                condition=models.Q(ended_at__isnull=True),
+                name="authsession_user_live",
+            ),
+            # The periodic clean-up deletes by expiry.
+            models.Index(fields=["expires_at"], name="authsession_expires"),
+        ]
+        verbose_name = "session"
+
+    def __str__(self) -> str:
+        return f"session {self.pk} ({self.ip or 'unknown IP'})"
 
 
 class TotpDevice(models.Model):

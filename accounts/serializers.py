@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.contrib.auth.models import Group
@@ -5,7 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.api_keys import api_scopes
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, AuthSession, User
 from config.api.serializers import InputSerializer
 
 # Passwords are length-checked here only to bound the work of hashing them; the real
@@ -62,8 +63,24 @@ class UserRegisterSerializer(InputSerializer):
 
 
 class UserProfileUpdateSerializer(InputSerializer):
+    """The names; the email changes through its own endpoint, which confirms the address."""
+
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        # Refused, not ignored: a client sending it would otherwise believe it changed.
+        if isinstance(self.initial_data, Mapping) and "email" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "email": serializers.ErrorDetail(
+                        "Change the email with POST /api/v1/auth/email/change/ (it asks "
+                        "for your password and a confirmation from the new address).",
+                        code="email_change_required",
+                    )
+                }
+            )
+        return attrs
 
 
 class UserDeleteSerializer(InputSerializer):
@@ -111,6 +128,16 @@ class PasswordResetConfirmSerializer(InputSerializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=256)
     new_password = PasswordField()
+
+
+class EmailChangeSerializer(InputSerializer):
+    password = PasswordField()
+    new_email = serializers.EmailField(max_length=254)
+
+
+class EmailChangeConfirmSerializer(InputSerializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=1024)
 
 
 class EmailVerifySerializer(InputSerializer):
@@ -169,6 +196,22 @@ class ApiKeyCreateSerializer(InputSerializer):
         if expires_at is not None and expires_at <= timezone.now():
             raise serializers.ValidationError("Must be in the future.", code="past")
         return expires_at
+
+
+class AuthSessionSerializer(serializers.ModelSerializer):
+    """A session as its owner sees it; ``current`` marks the one the request came with."""
+
+    current = serializers.SerializerMethodField(
+        help_text="Whether this is the session of the access token of this request."
+    )
+
+    class Meta:
+        model = AuthSession
+        fields = ["id", "created_at", "last_used_at", "ip", "user_agent", "current"]
+        read_only_fields = fields
+
+    def get_current(self, session: AuthSession) -> bool:
+        return session.pk == self.context.get("current_session_id")
 
 
 # --- Two-factor authentication -----------------------------------------------------------

@@ -1,6 +1,9 @@
 """Every write of the accounts app: registration, credentials, tokens, profile, roles."""
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -8,17 +11,27 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from accounts import mfa, tasks
 from accounts.exceptions import InvalidCredentials, MfaRequired
 from accounts.models import User, normalize_email
+from accounts.sessions import (
+    UNKNOWN_CLIENT,
+    SessionClient,
+    auth_session_continue,
+    auth_session_end,
+    auth_session_start,
+    auth_sessions_end,
+)
 from accounts.signals import user_removing
 from accounts.tokens import (
+    SESSION_ID_CLAIM,
     EmailToken,
     InvalidToken,
     email_verification_token_check,
@@ -26,6 +39,8 @@ from accounts.tokens import (
     password_reset_token_check,
     password_reset_token_make,
     refresh_token_decode,
+    stored_token_session_id,
+    token_session_id,
 )
 
 
@@ -98,7 +113,7 @@ def _send_verification_email(user: User) -> None:
 # --- Login and JWT lifecycle ------------------------------------------------------------
 
 
-def user_login(*, email: str, password: str) -> TokenPair:
+def user_login(*, email: str, password: str, client: SessionClient = UNKNOWN_CLIENT) -> TokenPair:
     """The token pair for a right password; with two-factor on, a challenge instead."""
     # Django's backend hashes a dummy password for unknown emails (equal timing) and
     # upgrades old hashes (bcrypt, PBKDF2, weaker Argon2) on success.
@@ -107,32 +122,100 @@ def user_login(*, email: str, password: str) -> TokenPair:
         raise InvalidCredentials()
     if mfa.mfa_enabled(user):
         raise MfaRequired(challenge=mfa.challenge_issue(user=user))
-    return token_pair_issue(user=user)
+    return token_pair_issue(user=user, client=client)
 
 
 @transaction.atomic
-def user_login_mfa(*, challenge: str, code: str) -> TokenPair:
+def user_login_mfa(
+    *, challenge: str, code: str, client: SessionClient = UNKNOWN_CLIENT
+) -> TokenPair:
     """The second step of a two-factor login: the challenge and a code (or recovery code)."""
     user = mfa.challenge_check(challenge)
     mfa.second_factor_verify(user=user, code=code)
-    return token_pair_issue(user=user)
+    return token_pair_issue(user=user, client=client)
 
 
-def token_pair_issue(*, user: User) -> TokenPair:
-    refresh = RefreshToken.for_user(user)
+def token_pair_issue(
+    *, user: User, client: SessionClient = UNKNOWN_CLIENT, started_at: datetime | None = None
+) -> TokenPair:
+    """A token pair for a new session of ``user``, used from ``client``.
+
+    No transaction of its own, which would cost a login two more round trips: the
+    token's row is written before the session's, so a failure between them leaves only
+    a token nobody received, which is refused anyway for want of its session.
+    """
+    session_id = uuid.uuid4()
+    refresh = _refresh_token_for(user=user, session_id=session_id)
+    _outstanding_record(refresh, user=user)
+    auth_session_start(
+        user=user,
+        session_id=session_id,
+        expires_at=_expiry_of(refresh),
+        client=client,
+        started_at=started_at,
+    )
+    return _pair_of(refresh)
+
+
+def _token_pair_continue(
+    *, user: User, session_id: uuid.UUID, client: SessionClient
+) -> TokenPair | None:
+    """A token pair for the user's session ``session_id``; None if it has ended."""
+    refresh = _refresh_token_for(user=user, session_id=session_id)
+    expires_at = _expiry_of(refresh)
+    if not auth_session_continue(
+        user=user, session_id=session_id, expires_at=expires_at, client=client
+    ):
+        return None
+    _outstanding_record(refresh, user=user)
+    return _pair_of(refresh)
+
+
+def _refresh_token_for(*, user: User, session_id: uuid.UUID) -> RefreshToken:
+    # The claims of RefreshToken.for_user, which records the token before we could add
+    # the session to it: the stored token is the one handed out.
+    refresh = RefreshToken()
+    refresh[jwt_settings.USER_ID_CLAIM] = str(user.pk)
+    refresh[jwt_settings.REVOKE_TOKEN_CLAIM] = get_md5_hash_password(user.password)
+    refresh[SESSION_ID_CLAIM] = str(session_id)
+    return refresh
+
+
+def _outstanding_record(refresh: RefreshToken, *, user: User) -> None:
+    OutstandingToken.objects.create(
+        user=user,
+        jti=refresh[jwt_settings.JTI_CLAIM],
+        token=str(refresh),
+        created_at=refresh.current_time,
+        expires_at=_expiry_of(refresh),
+    )
+
+
+def _expiry_of(refresh: RefreshToken) -> datetime:
+    return datetime_from_epoch(refresh["exp"])
+
+
+def _pair_of(refresh: RefreshToken) -> TokenPair:
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
 @transaction.atomic
-def refresh_token_rotate(*, raw_token: str) -> TokenPair:
-    """Exchange a refresh token for a new pair; the old one can never be used again."""
+def refresh_token_rotate(*, raw_token: str, client: SessionClient = UNKNOWN_CLIENT) -> TokenPair:
+    """Exchange a refresh token for a new pair of its session; the old one is dead for good."""
     refresh = refresh_token_decode(raw_token)
     outstanding = _lock_outstanding(refresh)
     user = outstanding.user
     if user is None or not user.is_active or not _issued_for_current_password(refresh, user):
         raise InvalidToken()
     BlacklistedToken.objects.create(token=outstanding)
-    return token_pair_issue(user=user)
+    session_id = token_session_id(refresh)
+    if session_id is None:
+        # Issued before sessions existed: its family becomes a session now.
+        return token_pair_issue(user=user, client=client, started_at=outstanding.created_at)
+    pair = _token_pair_continue(user=user, session_id=session_id, client=client)
+    if pair is None:
+        raise InvalidToken()
+    return pair
 
 
 def _issued_for_current_password(refresh: RefreshToken, user: User) -> bool:
@@ -145,8 +228,12 @@ def _issued_for_current_password(refresh: RefreshToken, user: User) -> bool:
 
 @transaction.atomic
 def refresh_token_revoke(*, raw_token: str) -> None:
+    """Log out: blacklist the refresh token and end its session."""
     refresh = refresh_token_decode(raw_token)
     BlacklistedToken.objects.create(token=_lock_outstanding(refresh))
+    session_id = token_session_id(refresh)
+    if session_id is not None:
+        auth_session_end(session_id=session_id)
 
 
 def _lock_outstanding(refresh: RefreshToken) -> OutstandingToken:
@@ -166,12 +253,38 @@ def _lock_outstanding(refresh: RefreshToken) -> OutstandingToken:
 
 
 def user_tokens_revoke_all(*, user: User) -> int:
-    """Blacklist every refresh token of the user that is still usable; returns how many."""
-    usable = OutstandingToken.objects.filter(
+    """End every session of the user and blacklist every refresh token still usable.
+
+    Returns how many tokens were blacklisted.
+    """
+    auth_sessions_end(user=user)
+    return _tokens_blacklist(_usable_tokens(user))
+
+
+def user_sessions_end_others(*, user: User, keep: uuid.UUID | None) -> None:
+    """End every session of the user but ``keep``, refusing their refresh tokens.
+
+    Tokens of an ended session are refused already; the ones from before sessions name
+    none, so each usable token is read for its session (a handful per user).
+    """
+    auth_sessions_end(user=user, keep=keep)
+    others = [
+        token
+        for token in _usable_tokens(user)
+        if keep is None or stored_token_session_id(token.token) != keep
+    ]
+    _tokens_blacklist(others)
+
+
+def _usable_tokens(user: User) -> QuerySet[OutstandingToken]:
+    return OutstandingToken.objects.filter(
         user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
     )
+
+
+def _tokens_blacklist(tokens: Iterable[OutstandingToken]) -> int:
     revoked = BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in usable], ignore_conflicts=True
+        [BlacklistedToken(token=token) for token in tokens], ignore_conflicts=True
     )
     return len(revoked)
 
@@ -180,8 +293,20 @@ def user_tokens_revoke_all(*, user: User) -> int:
 
 
 @transaction.atomic
-def password_change(*, user: User, current_password: str, new_password: str) -> TokenPair:
-    """Change the password, revoke every session, and return a fresh pair for this one."""
+def password_change(
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    session_id: uuid.UUID | None = None,
+    client: SessionClient = UNKNOWN_CLIENT,
+) -> TokenPair:
+    """Change the password, end every other session, and return a fresh pair for this one.
+
+    Every refresh token issued before is refused, the caller's too (they carry the old
+    password's digest); the caller's session ``session_id`` goes on with the new pair,
+    or one starts when the caller's token names none (issued before sessions existed).
+    """
     if not user.check_password(current_password):
         raise ValidationError(
             {
@@ -190,8 +315,12 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
                 )
             }
         )
-    _password_set(user=user, password=new_password)
-    return token_pair_issue(user=user)
+    _password_set(user=user, password=new_password, keep_session=session_id)
+    if session_id is not None:
+        pair = _token_pair_continue(user=user, session_id=session_id, client=client)
+        if pair is not None:
+            return pair
+    return token_pair_issue(user=user, client=client)
 
 
 def password_reset_request(*, email: str) -> None:
@@ -208,11 +337,14 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
     _password_set(user=user, password=new_password)
 
 
-def _password_set(*, user: User, password: str) -> None:
+def _password_set(*, user: User, password: str, keep_session: uuid.UUID | None = None) -> None:
     _validate_new_password(password, user=user, field="new_password")
     user.set_password(password)
     user.save(update_fields=["password"])
-    user_tokens_revoke_all(user=user)
+    # Every refresh token carries the old password's digest: none survives, even in the
+    # session kept (it continues with a new pair).
+    _tokens_blacklist(_usable_tokens(user))
+    auth_sessions_end(user=user, keep=keep_session)
     _send_email_on_commit("password_changed", user=user, link=f"{settings.FRONTEND_URL}/")
 
 
@@ -282,11 +414,15 @@ def send_account_email(template: str, *, user: User, link: str) -> None:
     _send_email_on_commit(template, user=user, link=link)
 
 
-def _send_email_on_commit(template: str, *, user: User, link: str) -> None:
-    variables = {"first_name": user.first_name, "email": user.email, "link": link}
+def _send_email_on_commit(
+    template: str, *, user: User, link: str, to: str | None = None, **variables: str
+) -> None:
+    """Send ``template`` to ``to`` (the user's address unless given) once committed."""
+    recipient = to or user.email
+    variables = {"first_name": user.first_name, "email": recipient, "link": link, **variables}
     transaction.on_commit(
         lambda: tasks.send_templated_email.enqueue(
-            template=template, to=user.email, variables=variables
+            template=template, to=recipient, variables=variables
         )
     )
 

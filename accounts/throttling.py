@@ -51,16 +51,32 @@ class AccountThrottle(_AccountScopedThrottle):
         )
 
 
+class SignedInAccountThrottle(_AccountScopedThrottle):
+    """Counts by the signed-in account making the request (one that checks its password)."""
+
+    scope_suffix = "account"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return _hashed_key(self, str(request.user.pk))
+
+
 def _account_key(throttle: _AccountScopedThrottle, account: object) -> str | None:
-    """The counter of an account, named by its email or its id."""
+    """The counter of an account, named by its email or its id (either side, any case)."""
     if not isinstance(account, str) or not account.strip():
         return None
+    return _hashed_key(throttle, normalize_email(account))
+
+
+def _hashed_key(throttle: _AccountScopedThrottle, account: str) -> str:
     # Hashed so cache keys never hold personal data.
-    ident = hashlib.sha256(normalize_email(account).encode()).hexdigest()[:32]
+    ident = hashlib.sha256(account.encode()).hexdigest()[:32]
     return throttle.cache_format % {"scope": throttle.scope, "ident": ident}
 
 
 ACCOUNT_THROTTLES = [ClientIPThrottle, AccountThrottle]
+SIGNED_IN_ACCOUNT_THROTTLES = [ClientIPThrottle, SignedInAccountThrottle]
 
 
 class AdminAccountThrottle(AccountThrottle):

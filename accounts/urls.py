@@ -8,6 +8,7 @@ app_name = "accounts"
 router = SimpleRouter()
 router.register("users", views.UserViewSet, basename="user")
 router.register("auth/api-keys", views.ApiKeyViewSet, basename="api-key")
+router.register("auth/sessions", views.AuthSessionViewSet, basename="session")
 
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="register"),
@@ -31,6 +32,12 @@ urlpatterns = [
         "auth/email/verify/resend/",
         views.EmailVerifyResendView.as_view(),
         name="email-verify-resend",
+    ),
+    path("auth/email/change/", views.EmailChangeView.as_view(), name="email-change"),
+    path(
+        "auth/email/change/confirm/",
+        views.EmailChangeConfirmView.as_view(),
+        name="email-change-confirm",
     ),
     path("auth/mfa/", views.MfaStatusView.as_view(), name="mfa"),
     path("auth/mfa/totp/", views.TotpView.as_view(), name="mfa-totp"),

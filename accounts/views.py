@@ -1,3 +1,4 @@
+import uuid
 from dataclasses import asdict
 from typing import cast
 
@@ -9,18 +10,22 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
+from rest_framework_simplejwt.tokens import Token
 
-from accounts import api_keys, cookies, mfa, serializers, services
+from accounts import api_keys, cookies, email_change, mfa, serializers, services, sessions
 from accounts.exceptions import InvalidToken
 from accounts.filters import UserFilter
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, AuthSession, User
 from accounts.permissions import ApiKeyScope, UserManagementPermission
-from accounts.throttling import ACCOUNT_THROTTLES
+from accounts.throttling import ACCOUNT_THROTTLES, SIGNED_IN_ACCOUNT_THROTTLES
+from accounts.tokens import token_session_id
 
 ACCEPTED_DETAIL = "If an account matches, an email is on its way."
+EMAIL_CHANGE_ACCEPTED_DETAIL = "A confirmation link is on its way to the new address."
 # Public endpoints that still answer 401: the credential in the body is wrong.
 DEAD_TOKEN = OpenApiResponse(
-    description="The refresh token is invalid, expired or revoked (`token_not_valid`)."
+    description="The refresh token is invalid, expired or revoked, or its session has ended "
+    "(`token_not_valid`)."
 )
 LOGIN_REFUSED = OpenApiResponse(
     description="No active account matches (`invalid_credentials`), or the password was "
@@ -39,6 +44,28 @@ MFA_STATE_CONFLICT = OpenApiResponse(
     description="Two-factor is not in the state this needs (`mfa_already_enabled`, "
     "`mfa_not_enabled`, `mfa_not_enrolling`)."
 )
+
+# The account's own endpoints refuse API keys (ApiKeyScope: they name no resource).
+LOGIN_ONLY = OpenApiResponse(
+    description="Made with an API key (`insufficient_scope`): this takes a login."
+)
+
+# DRF's reading of the client address (NUM_PROXIES decides how far X-Forwarded-For is
+# trusted), as the throttles and the access log read it.
+_client_address = BaseThrottle().get_ident
+
+
+def _session_client(request) -> sessions.SessionClient:
+    """Where the request comes from, for the session it starts or continues."""
+    return sessions.SessionClient(
+        ip=_client_address(request), user_agent=request.headers.get("User-Agent", "")
+    )
+
+
+def _session_id(request) -> uuid.UUID | None:
+    """The session of the access token the request came with; None for other credentials."""
+    token = getattr(request, "auth", None)
+    return token_session_id(token) if isinstance(token, Token) else None
 
 
 class _PublicAuthView(generics.GenericAPIView):
@@ -87,7 +114,7 @@ class LoginView(_ThrottledAuthView):
         responses={200: serializers.TokenPairSerializer, 401: LOGIN_REFUSED},
     )
     def post(self, request):
-        pair = services.user_login(**self.validated(request))
+        pair = services.user_login(**self.validated(request), client=_session_client(request))
         return cookies.token_pair_response(request, pair, cookie=cookies.wants_cookie(request))
 
 
@@ -106,7 +133,7 @@ class LoginMfaView(_ThrottledAuthView):
         responses={200: serializers.TokenPairSerializer, 401: SECOND_FACTOR_REFUSED},
     )
     def post(self, request):
-        pair = services.user_login_mfa(**self.validated(request))
+        pair = services.user_login_mfa(**self.validated(request), client=_session_client(request))
         return cookies.token_pair_response(request, pair, cookie=cookies.wants_cookie(request))
 
 
@@ -135,12 +162,14 @@ class TokenRefreshView(_RefreshTokenView):
     )
     def post(self, request):
         raw_token, from_cookie = self.refresh_token(request)
-        pair = services.refresh_token_rotate(raw_token=raw_token)
+        pair = services.refresh_token_rotate(raw_token=raw_token, client=_session_client(request))
         cookie = from_cookie or cookies.wants_cookie(request)
         return cookies.token_pair_response(request, pair, cookie=cookie)
 
 
 class LogoutView(_RefreshTokenView):
+    """Revoke the refresh token and end its session (its access tokens stop working too)."""
+
     @extend_schema(responses={204: None, 401: DEAD_TOKEN, 403: CSRF_REFUSED})
     def post(self, request):
         """Revoke the refresh token. In cookie mode the cookie is cleared, and a cookie
@@ -157,6 +186,8 @@ class LogoutView(_RefreshTokenView):
 
 
 class LogoutEverywhereView(generics.GenericAPIView):
+    """End every session of the account, this one included."""
+
     serializer_class = None
 
     @extend_schema(request=None, responses={204: None})
@@ -172,6 +203,9 @@ class MeView(generics.GenericAPIView):
         return Response(self.get_serializer(request.user).data)
 
     @extend_schema(
+        description="Change `first_name` / `last_name`. An `email` is refused (400, "
+        "`email_change_required` on `email`): it changes through "
+        "`POST /api/v1/auth/email/change/`.",
         request=serializers.UserProfileUpdateSerializer,
         responses={200: serializers.UserSerializer},
     )
@@ -190,13 +224,20 @@ class MeView(generics.GenericAPIView):
 
 
 class PasswordChangeView(generics.GenericAPIView):
+    """Change the password: every other session ends; this one goes on with a fresh pair."""
+
     serializer_class = serializers.PasswordChangeSerializer
 
     @extend_schema(parameters=[TRANSPORT], responses={200: serializers.TokenPairSerializer})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pair = services.password_change(user=request.user, **serializer.validated_data)
+        pair = services.password_change(
+            user=request.user,
+            **serializer.validated_data,
+            session_id=_session_id(request),
+            client=_session_client(request),
+        )
         return cookies.token_pair_response(request, pair, cookie=cookies.wants_cookie(request))
 
 
@@ -238,14 +279,65 @@ class EmailVerifyResendView(_ThrottledAuthView):
         return Response({"detail": ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)
 
 
+class EmailChangeView(generics.GenericAPIView):
+    """Ask to change the email: a link goes to the new address, a notice to the current one.
+
+    Nothing changes until the link is used. Throttled per client IP and per account.
+    """
+
+    serializer_class = serializers.EmailChangeSerializer
+    throttle_classes = SIGNED_IN_ACCOUNT_THROTTLES
+    throttle_scope = "email_change"
+
+    @extend_schema(
+        responses={
+            202: serializers.AcceptedSerializer,
+            400: OpenApiResponse(
+                description="`validation_error`: the password is wrong (`wrong_password` on "
+                "`password`), the address is the current one (`email_unchanged` on "
+                "`new_email`) or malformed; or `email_taken`: another account has it."
+            ),
+            403: LOGIN_ONLY,
+        }
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email_change.email_change_request(
+            user=request.user, **serializer.validated_data, session_id=_session_id(request)
+        )
+        return Response({"detail": EMAIL_CHANGE_ACCEPTED_DETAIL}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailChangeConfirmView(_PublicAuthView):
+    """Confirm an email change with the link's `uid` and `token` (from any browser).
+
+    The address is set and verified; every session but the one that asked ends.
+    """
+
+    serializer_class = serializers.EmailChangeConfirmSerializer
+
+    @extend_schema(
+        responses={
+            200: serializers.UserSerializer,
+            400: OpenApiResponse(
+                description="`email_change_token_invalid` (tampered, or used already), "
+                "`email_change_token_expired`, `email_taken` (another account has the "
+                "address now), or `validation_error`."
+            ),
+        }
+    )
+    def post(self, request):
+        user = email_change.email_change_confirm(**self.validated(request))
+        return Response(serializers.UserSerializer(user).data)
+
+
 class _MfaCodeView(generics.GenericAPIView):
-    """An endpoint that checks a code: throttled per client IP and per account."""
+    """An endpoint that checks a code: throttled per client IP and per account, in the
+    counters of the login's second step."""
 
-    throttle_classes = ACCOUNT_THROTTLES
+    throttle_classes = SIGNED_IN_ACCOUNT_THROTTLES
     throttle_scope = "mfa"
-
-    def throttle_account(self, request) -> str | None:
-        return str(request.user.pk) if request.user.is_authenticated else None
 
     def validated(self, request) -> dict:
         serializer = self.get_serializer(data=request.data)
@@ -364,4 +456,45 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
     def destroy(self, request, pk=None):
         """Revoke the key: it is refused from now on, and stays listed as revoked."""
         api_keys.api_key_revoke(api_key=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuthSessionViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Your sessions: one per login, newest use first; end any of them.
+
+    A session is live until it is ended or its refresh token expires; ended and expired
+    ones are not listed. Like the API keys, managed with a login only: an API key is
+    refused here.
+    """
+
+    serializer_class = serializers.AuthSessionSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator, with no user
+            return AuthSession.objects.none()
+        # IsAuthenticated has let the request in: its user is a User.
+        return AuthSession.objects.owned_by(cast(User, self.request.user)).live()
+
+    def get_serializer_context(self):
+        return {
+            **super().get_serializer_context(),
+            "current_session_id": _session_id(self.request),
+        }
+
+    @extend_schema(responses={200: serializers.AuthSessionSerializer(many=True), 403: LOGIN_ONLY})
+    def list(self, request):
+        return super().list(request)
+
+    @extend_schema(
+        responses={
+            204: None,
+            403: LOGIN_ONLY,
+            404: OpenApiResponse(
+                description="No live session of yours has this id (`not_found`)."
+            ),
+        }
+    )
+    def destroy(self, request, pk=None):
+        """End the session: its refresh and access tokens are refused from now on."""
+        sessions.auth_session_end(session_id=self.get_object().pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,6 @@
 """The bench data, made with the project's own services and demo helpers."""
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import services as account_services
-from accounts.models import User
+from accounts.models import AuthSession, User
+from accounts.tokens import SESSION_ID_CLAIM
 from items import demo
 from items.models import Item
 from storage import services as storage_services
@@ -56,13 +58,21 @@ def bench_seed(*, items: int, other_users: int, items_per_other: int) -> BenchDa
 
 @transaction.atomic
 def refresh_tokens_write(*, user: User, count: int, path: Path) -> None:
-    """``count`` fresh refresh tokens of the user, one per line, registered as outstanding.
+    """``count`` fresh refresh tokens of the user, one per line, registered as outstanding,
+    each of a session of its own (as a login makes them).
 
     ``RefreshToken.for_user`` inserts one row per token; the base ``Token.for_user`` makes
     the same token without it, so the rows can be inserted in bulk.
     """
     tokens = [Token.for_user.__func__(RefreshToken, user) for _ in range(count)]
     now = timezone.now()
+    sessions = []
+    for token in tokens:
+        session_id = uuid.uuid4()
+        token[SESSION_ID_CLAIM] = str(session_id)
+        expires_at = datetime_from_epoch(token["exp"])
+        sessions.append(AuthSession(id=session_id, user=user, expires_at=expires_at))
+    AuthSession.objects.bulk_create(sessions, batch_size=5000)
     OutstandingToken.objects.bulk_create(
         [
             OutstandingToken(

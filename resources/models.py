@@ -31,7 +31,7 @@ class OwnedQuerySet(models.QuerySet):
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
         created = super().bulk_create(objs, *args, **kwargs)
-        _owners_changed(self.model, {obj.owner_id for obj in created})
+        _owners_changed(self.model, {getattr(obj, "owner_id", None) for obj in created} - {None})
         return created
 
     def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
@@ -39,7 +39,9 @@ class OwnedQuerySet(models.QuerySet):
         rows = self.filter(pk__in=[obj.pk for obj in objs])
         owners = set(rows.values_list("owner_id", flat=True))
         updated = super().bulk_update(objs, fields, batch_size=batch_size)
-        _owners_changed(self.model, owners | {obj.owner_id for obj in objs})
+        _owners_changed(
+            self.model, owners | {getattr(obj, "owner_id", None) for obj in objs} - {None}
+        )
         return updated
 
 

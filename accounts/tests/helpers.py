@@ -3,7 +3,9 @@
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 from django.conf import settings
+from rest_framework.test import APIClient
 
 from config.tests.problems import PROBLEM, PROBLEM_KEYS, assert_problem, error_pairs  # noqa: F401
 
@@ -21,6 +23,9 @@ PASSWORD_RESET = "/api/v1/auth/password/reset/"
 PASSWORD_RESET_CONFIRM = "/api/v1/auth/password/reset/confirm/"
 EMAIL_VERIFY = "/api/v1/auth/email/verify/"
 EMAIL_VERIFY_RESEND = "/api/v1/auth/email/verify/resend/"
+EMAIL_CHANGE = "/api/v1/auth/email/change/"
+EMAIL_CHANGE_CONFIRM = "/api/v1/auth/email/change/confirm/"
+SESSIONS = "/api/v1/auth/sessions/"
 USERS = "/api/v1/users/"
 LOGIN_MFA = "/api/v1/auth/login/mfa/"
 MFA = "/api/v1/auth/mfa/"
@@ -45,3 +50,22 @@ def email_link_params(message) -> dict[str, str]:
     query = parse_qs(urlsplit(email_link(message)).query, strict_parsing=True)
     assert set(query) == {"uid", "token"}
     return {name: values[0] for name, values in query.items()}
+
+
+def login(email: str, password: str = PASSWORD, **request_meta) -> dict[str, str]:
+    """A token pair from the login endpoint, as a client sending ``request_meta`` gets it."""
+    response = APIClient().post(LOGIN, {"email": email, "password": password}, **request_meta)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def bearer(access: str) -> APIClient:
+    """An API client sending this access token."""
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client
+
+
+def claims(token: str) -> dict:
+    """A JWT's claims, read without checking it (the server checks; tests only look)."""
+    return jwt.decode(token, options={"verify_signature": False})

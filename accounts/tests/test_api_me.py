@@ -62,14 +62,13 @@ def test_me_patch_one_name_keeps_the_other(auth_client, user):
     assert (user.first_name, user.last_name) == ("Ann", "Smith")
 
 
-def test_me_patch_ignores_privilege_identity_email_and_password(auth_client, user):
+def test_me_patch_ignores_privilege_identity_and_password(auth_client, user):
     password_hash = user.password
     response = auth_client.patch(
         ME,
         {
             "first_name": "Ann",
             "id": str(uuid.uuid4()),
-            "email": "mallory@example.com",
             "password": "a password chosen by mallory",
             "is_staff": True,
             "is_superuser": True,
@@ -89,6 +88,16 @@ def test_me_patch_ignores_privilege_identity_email_and_password(auth_client, use
     assert (user.is_staff, user.is_superuser, user.is_active) == (False, False, True)
     assert user.email_verified_at is None
     assert not user.groups.exists()
+
+
+def test_me_patch_email_is_refused_pointing_at_the_email_change(auth_client, user):
+    response = auth_client.patch(ME, {"first_name": "Ann", "email": "mallory@example.com"})
+
+    body = assert_problem(response, 400, "validation_error")
+    assert error_pairs(body) == [("email", "email_change_required")]
+    assert "/api/v1/auth/email/change/" in body["errors"][0]["detail"]
+    user.refresh_from_db()
+    assert (user.email, user.first_name) == ("ann@example.com", "")
 
 
 def test_me_patch_too_long_name_is_validation_error(auth_client):

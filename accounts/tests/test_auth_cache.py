@@ -115,7 +115,13 @@ def test_an_admin_edit_of_the_user_applies_on_the_next_request(seen, user, admin
     data.update(email=user.email, first_name="Edited", date_joined_0="2026-01-01",
                 date_joined_1="00:00:00", groups=[], user_permissions=[])  # fmt: skip
     data.pop("password", None)
-    admin_client.post(reverse("admin:accounts_user_change", args=[user.pk]), data)
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update(
+            {management.add_prefix(name): value for name, value in management.initial.items()}
+        )
+    response = admin_client.post(reverse("admin:accounts_user_change", args=[user.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
     assert seen.get(ME).json()["first_name"] == "Edited"
 
 

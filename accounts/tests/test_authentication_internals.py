@@ -4,16 +4,20 @@ Each test fails loudly if a Django upgrade changes what the authentication fast 
 relies on, instead of letting it silently slow down or grant the wrong permissions.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group
 from django.db.models.sql.query import Query
+from django.utils import timezone
+from model_bakery import baker
 
 from accounts.authentication import (
     PERMISSION_CACHE_ATTRIBUTES,
     forget_permissions,
     user_for_authentication,
 )
-from accounts.models import User
+from accounts.models import AuthSession, User
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +41,29 @@ def test_precompiled_user_query_returns_what_the_orm_query_returns(user, with_ro
         expected.is_active,
         with_role,
     )
+
+
+@pytest.mark.parametrize(
+    ("whose", "ended", "live"),
+    [("own", False, True), ("own", True, False), ("other", False, False)],
+)
+def test_precompiled_user_query_tells_whether_the_session_is_live(
+    user, other_user, whose, ended, live
+):
+    session = baker.make(
+        AuthSession,
+        user=user if whose == "own" else other_user,
+        expires_at=timezone.now() + timedelta(days=1),
+        ended_at=timezone.now() if ended else None,
+    )
+    expected = User.objects.for_authentication(session_id=session.pk).get(pk=user.pk)
+
+    found = user_for_authentication(str(user.pk), session_id=session.pk)
+
+    assert (found.pk, found.has_roles, found.session_live) == (user.pk, False, live)
+    assert expected.session_live is live
+    # And without a session (a token from before sessions), the same user, live.
+    assert bool(user_for_authentication(str(user.pk)).session_live) is True
 
 
 def test_precompiled_user_query_of_unknown_id_raises_does_not_exist():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from accounts import services
+from accounts import email_change, services
 from accounts.tests.helpers import NEW_PASSWORD, PASSWORD, email_link
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +26,11 @@ def _change(user):
     services.password_change(user=user, current_password=PASSWORD, new_password=NEW_PASSWORD)
 
 
+def _email_change(user):
+    # Two emails: the confirmation to the new address, the notice to the old one.
+    email_change.email_change_request(user=user, password=PASSWORD, new_email="new@example.com")
+
+
 @pytest.mark.parametrize(
     ("send", "subject", "page", "to"),
     [
@@ -43,6 +48,18 @@ def _change(user):
         ),
         (_reset, "Reset your Keel password", "/reset-password?uid=", "ann@example.com"),
         (_change, "Your Keel password was changed", "/", "ann@example.com"),
+        (
+            _email_change,
+            "Confirm your new email address for Keel",
+            "/confirm-email-change?uid=",
+            "new@example.com",
+        ),
+        (
+            _email_change,
+            "Your Keel email address is being changed",
+            "/reset-password",
+            "ann@example.com",
+        ),
     ],
 )
 def test_account_email_has_text_and_html_parts_linking_to_the_frontend(
@@ -52,10 +69,10 @@ def test_account_email_has_text_and_html_parts_linking_to_the_frontend(
     with django_capture_on_commit_callbacks(execute=True):
         send(user)
 
-    assert len(mailoutbox) == 1
-    message = mailoutbox[0]
+    (message,) = [message for message in mailoutbox if message.to == [to]]
     assert message.subject == subject
-    assert message.to == [to]
+    # Sent to, and so naming, the address it went to.
+    assert f"sent to {to}" in message.alternatives[0][0]
     assert message.from_email == settings.DEFAULT_FROM_EMAIL
     link = email_link(message)
     assert link.startswith(f"{FRONTEND_URL}{page}")

@@ -7,6 +7,8 @@ them late, twice, or from two places does no harm.
 PERIODIC_JOBS: dict[str, list[str]] = {
     # Blacklist and outstanding refresh tokens past their expiry (simplejwt).
     "flush expired tokens": ["flushexpiredtokens"],
+    # Sessions past their refresh tokens' expiry, ended or not (accounts).
+    "flush expired sessions": ["flush_expired_sessions"],
     # Direct uploads started but never completed.
     "clean up pending uploads": ["storage_cleanup_pending"],
     # Tasks a dead worker left RUNNING, queued again.

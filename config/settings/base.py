@@ -269,6 +269,7 @@ FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("
 SITE_NAME = env.str("SITE_NAME", default="Keel")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=60 * 60)
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT_SECONDS", default=3 * 24 * 3600)
+EMAIL_CHANGE_TIMEOUT = env.int("EMAIL_CHANGE_TIMEOUT_SECONDS", default=24 * 3600)
 
 # How long a process keeps a bearer token's user between requests (accounts.auth_cache):
 # exact through the auth versions in Redis; this bounds only a change made while Redis
@@ -349,6 +350,9 @@ REST_FRAMEWORK = {
         # account leaves a 6-digit code weeks of guessing.
         "mfa_ip": env.str("THROTTLE_RATE_MFA_IP", default="30/min"),
         "mfa_account": env.str("THROTTLE_RATE_MFA_ACCOUNT", default="5/min"),
+        # Asking to change the email checks the password: per IP and per signed-in account.
+        "email_change_ip": env.str("THROTTLE_RATE_EMAIL_CHANGE_IP", default="20/hour"),
+        "email_change_account": env.str("THROTTLE_RATE_EMAIL_CHANGE_ACCOUNT", default="5/hour"),
     },
     # Clients behind this many trusted proxies: the client IP is read that many hops
     # from the right of X-Forwarded-For, never taken whole from the header.

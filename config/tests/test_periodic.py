@@ -40,6 +40,7 @@ def test_run_periodic_jobs_runs_every_job_once(user, caplog):
     done = [r.job for r in caplog.records if r.getMessage() == "periodic job done"]
     assert done == [
         "flush expired tokens",
+        "flush expired sessions",
         "clean up pending uploads",
         "reclaim stale tasks",
         "reconcile storage",

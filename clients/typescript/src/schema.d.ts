@@ -49,6 +49,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/email/change/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Ask to change the email: a link goes to the new address, a notice to the current one.
+         *
+         *     Nothing changes until the link is used. Throttled per client IP and per account.
+         */
+        post: operations["auth_email_change_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email/change/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Confirm an email change with the link's `uid` and `token` (from any browser).
+         *
+         *     The address is set and verified; every session but the one that asked ends.
+         */
+        post: operations["auth_email_change_confirm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/email/verify/": {
         parameters: {
             query?: never;
@@ -147,6 +189,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description End every session of the account, this one included. */
         post: operations["auth_logout_everywhere_create"];
         delete?: never;
         options?: never;
@@ -167,6 +210,7 @@ export interface paths {
         delete: operations["auth_me_destroy"];
         options?: never;
         head?: never;
+        /** @description Change `first_name` / `last_name`. An `email` is refused (400, `email_change_required` on `email`): it changes through `POST /api/v1/auth/email/change/`. */
         patch: operations["auth_me_partial_update"];
         trace?: never;
     };
@@ -248,6 +292,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Change the password: every other session ends; this one goes on with a fresh pair. */
         post: operations["auth_password_change_create"];
         delete?: never;
         options?: never;
@@ -301,6 +346,46 @@ export interface paths {
         /** @description Also throttled per client IP and per account (``throttle_scope``). */
         post: operations["auth_register_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Your sessions: one per login, newest use first; end any of them.
+         *
+         *     A session is live until it is ended or its refresh token expires; ended and expired
+         *     ones are not listed. Like the API keys, managed with a login only: an API key is
+         *     refused here.
+         */
+        get: operations["auth_sessions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description End the session: its refresh and access tokens are refused from now on. */
+        delete: operations["auth_sessions_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -624,6 +709,20 @@ export interface components {
             /** @description The key: shown only in this answer. */
             readonly key: string;
         };
+        /** @description A session as its owner sees it; ``current`` marks the one the request came with. */
+        AuthSession: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly last_used_at: string;
+            /** IP address */
+            readonly ip: string | null;
+            readonly user_agent: string;
+            /** @description Whether this is the session of the access token of this request. */
+            readonly current: boolean;
+        };
         DirectUpload: {
             readonly file: components["schemas"]["StoredFile"];
             /**
@@ -645,6 +744,25 @@ export interface components {
             filename: string;
             content_type: string;
             size: number;
+        };
+        /**
+         * @description What a client sends. A JSON body's values are checked for type before DRF parses them.
+         *
+         *     Form and multipart bodies carry only strings and files, so they are left to DRF.
+         */
+        EmailChangeConfirmRequest: {
+            uid: string;
+            token: string;
+        };
+        /**
+         * @description What a client sends. A JSON body's values are checked for type before DRF parses them.
+         *
+         *     Form and multipart bodies carry only strings and files, so they are left to DRF.
+         */
+        EmailChangeRequest: {
+            password: string;
+            /** Format: email */
+            new_email: string;
         };
         /**
          * @description What a client sends. A JSON body's values are checked for type before DRF parses them.
@@ -756,6 +874,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["ApiKey"][];
         };
+        PaginatedAuthSessionList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["AuthSession"][];
+        };
         PaginatedItemList: {
             /** @example 123 */
             count: number;
@@ -828,11 +961,7 @@ export interface components {
             /** @default false */
             is_completed?: boolean;
         };
-        /**
-         * @description What a client sends. A JSON body's values are checked for type before DRF parses them.
-         *
-         *     Form and multipart bodies carry only strings and files, so they are left to DRF.
-         */
+        /** @description The names; the email changes through its own endpoint, which confirms the address. */
         PatchedUserProfileUpdateRequest: {
             first_name?: string;
             last_name?: string;
@@ -1292,6 +1421,196 @@ export interface operations {
             };
         };
     };
+    auth_email_change_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description `validation_error`: the password is wrong (`wrong_password` on `password`), the address is the current one (`email_unchanged` on `new_email`) or malformed; or `email_taken`: another account has it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Made with an API key (`insufficient_scope`): this takes a login. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Accept` header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is down or too slow (`database_unavailable`, `cache_unavailable`, `storage_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    auth_email_change_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeConfirmRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description `email_change_token_invalid` (tampered, or used already), `email_change_token_expired`, `email_taken` (another account has the address now), or `validation_error`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Accept` header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's content type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is down or too slow (`database_unavailable`, `cache_unavailable`, `storage_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     auth_email_verify_create: {
         parameters: {
             query?: never;
@@ -1689,7 +2008,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The refresh token is invalid, expired or revoked (`token_not_valid`). */
+            /** @description The refresh token is invalid, expired or revoked, or its session has ended (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3008,6 +3327,195 @@ export interface operations {
             };
         };
     };
+    auth_sessions_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAuthSessionList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Made with an API key (`insufficient_scope`): this takes a login. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The page is past the end of the list (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Accept` header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is down or too slow (`database_unavailable`, `cache_unavailable`, `storage_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    auth_sessions_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this session. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Made with an API key (`insufficient_scope`): this takes a login. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No live session of yours has this id (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Accept` header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (`internal_error`). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is down or too slow (`database_unavailable`, `cache_unavailable`, `storage_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     auth_token_refresh_create: {
         parameters: {
             query?: never;
@@ -3041,7 +3549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The refresh token is invalid, expired or revoked (`token_not_valid`). */
+            /** @description The refresh token is invalid, expired or revoked, or its session has ended (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3144,7 +3652,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The refresh token is invalid, expired or revoked (`token_not_valid`). */
+            /** @description The refresh token is invalid, expired or revoked, or its session has ended (`token_not_valid`). */
             401: {
                 headers: {
                     [name: string]: unknown;
