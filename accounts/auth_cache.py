@@ -102,25 +102,32 @@ def cached_user(
     *,
     scope: tuple = (),
     counter: tuple[str, int] | None = None,
-) -> tuple[Any, int | None]:
-    """The user ``load()`` reads, from this process's cache when its versions still hold,
-    and the count of ``counter`` (taken in the same round trip; None if not counted).
+    also_read: list[str] | None = None,
+) -> tuple[Any, int | None, dict[str, Any] | None]:
+    """The user ``load()`` reads, from this process's cache when its versions still hold;
+    the count of ``counter``, and the values of ``also_read``, taken in the same round
+    trip (None when Redis could not be asked).
 
     ``scope`` is what else the loaded user depends on (the token's session).
     """
+    also_read = also_read or []
     version_keys = [user_version_key(user_id), ROLES_VERSION_KEY]
     try:
-        versions, count = read_and_count(version_keys, counter)
+        values, count = read_and_count(version_keys + also_read, counter)
     except CacheUnavailable:
-        return load(), None
+        return load(), None, None
+    versions, read = (
+        values[: len(version_keys)],
+        dict(zip(also_read, values[len(version_keys) :], strict=True)),
+    )
     if None in versions:
         try:
             versions = versions_fill(version_keys, versions)
         except CacheUnavailable:
-            return load(), count
+            return load(), count, read
     key = (user_id, *scope, *versions)
     user = users.get(key)
     if user is None:
         user = load()
         users.put(key, user)
-    return user, count
+    return user, count, read

@@ -70,11 +70,12 @@ class JWTAuthentication(authentication.JWTAuthentication):
         try:
             user_id = _user_id(validated_token[api_settings.USER_ID_CLAIM])
             counter = self._user_throttle_counter(user_id)
-            user, count = auth_cache.cached_user(
+            user, count, read = auth_cache.cached_user(
                 user_id,
                 functools.partial(user_for_authentication, user_id, session_id=session_id),
                 scope=(session_id,),
                 counter=counter,
+                also_read=self._view_preflight_keys(user_id),
             )
         except (KeyError, ValueError, ValidationError) as error:
             raise InvalidToken("Token contained no recognizable user identification") from error
@@ -82,6 +83,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise AuthenticationFailed("User not found", code="user_not_found") from error
         if counter is not None and count is not None:
             self.request._request.precounted_throttles = {counter[0]: count}
+        if read is not None:
+            self.request._request.preflight = read
         if not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
         revoke_claim = validated_token.get(api_settings.REVOKE_TOKEN_CLAIM)
@@ -96,6 +99,12 @@ class JWTAuthentication(authentication.JWTAuthentication):
         if not user.has_roles:
             forget_permissions(user)
         return user
+
+    def _view_preflight_keys(self, user_id: Any) -> list[str]:
+        """What the view will read from the cache for this user (``preflight_keys``)."""
+        view = self.request.parser_context.get("view")
+        preflight_keys = getattr(view, "preflight_keys", None)
+        return preflight_keys(self.request, user_id) if preflight_keys else []
 
     def _user_throttle_counter(self, user_id: Any) -> tuple[str, int] | None:
         """The counter the view's per-user throttle will count this request in, if any."""

@@ -13,6 +13,9 @@ An app's viewset names its queryset, serializers and FilterSet, and implements t
             return services.note_create(owner=self.request.user, **data)
 """
 
+import hashlib
+import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db import models
@@ -22,10 +25,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.utils import encoders
 
 from accounts.api_keys import register_api_scope
 from accounts.permissions import ApiKeyScope
-from resources.models import OwnedQuerySet, entity_tag
+from resources import response_cache
+from resources.models import OwnedQuerySet, entity_tag, model_permission
 from resources.permissions import OwnerOrModelPermission
 from resources.schema import ResourceSchema
 
@@ -41,6 +46,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
     schema = ResourceSchema()
     input_serializer_class: type[BaseSerializer] | None = None
     api_scope: str | None = None
+    # Members' list pages and objects served from Redis (resources.response_cache).
+    cache_responses = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -75,12 +82,53 @@ class ResourceViewSet(viewsets.GenericViewSet):
         headers.setdefault("ETag", entity_tag(instance))
         return Response(body, status=status_code, headers=headers)
 
+    # --- response caching and conditional reads ------------------------------------------
+
+    def preflight_keys(self, request: Request, user_id: Any) -> list[str]:
+        """Read with the request's authentication, in its one round trip to Redis."""
+        if not self.cache_responses or self.action not in _CACHED_ACTIONS:
+            return []
+        return response_cache.preflight_keys(request, self._model(), user_id)
+
+    def conditional_response(self, compute: Callable[[], Response]) -> Response:
+        """``compute()``'s answer, kept for members when the viewset caches its responses,
+        and a 304 when ``If-None-Match`` names its ETag."""
+        if not self._cacheable():
+            return _not_modified_or(_with_etag(compute()), self.request)
+        lookup = response_cache.Lookup(self.request, self._model())
+        hit = lookup.hit()
+        if hit is not None:
+            return _not_modified_or(
+                Response(hit["data"], headers={"ETag": hit["etag"]}), self.request
+            )
+        lookup.ensure_generation()
+        response = _with_etag(compute())
+        if response.status_code == status.HTTP_200_OK:
+            lookup.keep(response.data, response["ETag"])
+        return _not_modified_or(response, self.request)
+
+    def _cacheable(self) -> bool:
+        user = self.request.user
+        return (
+            self.cache_responses
+            and self.request.method == "GET"
+            and user.is_authenticated
+            # Staff read everyone's rows: never kept under one owner.
+            and not user.has_perm(model_permission(self._model(), "view"))
+        )
+
+    def _model(self) -> type[models.Model]:
+        # The class attribute every resource sets; django-stubs reads it as a descriptor.
+        queryset: models.QuerySet = type(self).queryset  # type: ignore[assignment]
+        return queryset.model
+
 
 class _ResourceAction:
     """The base of the mixins below, which are only ever combined with a ResourceViewSet."""
 
     if TYPE_CHECKING:
         # What the actions use of that viewset.
+        def conditional_response(self, compute: Callable[[], Response]) -> Response: ...
         def get_object(self) -> Any: ...
         def reverse_action(self, url_name: str, *args: Any, **kwargs: Any) -> str: ...
         def validated_input(self, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
@@ -102,13 +150,12 @@ class ResourceCreateMixin(_ResourceAction):
 
 class ResourceRetrieveMixin(_ResourceAction):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        instance = self.get_object()
-        tag = entity_tag(instance)
-        tags = parse_etags(request.headers.get("If-None-Match", ""))
-        # Weak comparison (RFC 9110 13.1.2): a proxy that compresses may send W/"<tag>".
-        if "*" in tags or tag in {candidate.removeprefix("W/") for candidate in tags}:
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-        return self.instance_response(instance, ETag=tag)
+        return self.conditional_response(lambda: self.instance_response(self.get_object()))
+
+
+class ResourceListMixin(_ResourceAction, mixins.ListModelMixin):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.conditional_response(lambda: super(ResourceListMixin, self).list(request))
 
 
 class ResourceUpdateMixin(_ResourceAction):
@@ -142,7 +189,32 @@ class OwnedResourceViewSet(
     ResourceRetrieveMixin,
     ResourceUpdateMixin,
     ResourceDestroyMixin,
-    mixins.ListModelMixin,
+    ResourceListMixin,
     ResourceViewSet,
 ):
     """List, create, retrieve, replace, update and delete an owned resource."""
+
+
+_CACHED_ACTIONS = frozenset({"list", "retrieve"})
+
+
+def _with_etag(response: Response) -> Response:
+    """A 200 without an ETag (a list page) gets one over its body."""
+    if response.status_code == status.HTTP_200_OK and not response.has_header("ETag"):
+        response["ETag"] = body_tag(response.data)
+    return response
+
+
+def body_tag(data: Any) -> str:
+    """A strong ETag over a response body: the same rows in the same order, the same tag."""
+    rendered = json.dumps(data, cls=encoders.JSONEncoder, sort_keys=True, ensure_ascii=False)
+    return f'"{hashlib.blake2b(rendered.encode(), digest_size=16).hexdigest()}"'
+
+
+def _not_modified_or(response: Response, request: Request) -> Response:
+    tag = response.get("ETag") if response.status_code == status.HTTP_200_OK else None
+    tags = parse_etags(request.headers.get("If-None-Match", ""))
+    # Weak comparison (RFC 9110 13.1.2): a proxy that compresses may send W/"<tag>".
+    if tag and ("*" in tags or tag in {candidate.removeprefix("W/") for candidate in tags}):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+    return response
