@@ -596,63 +596,63 @@ export interface components {
             password: string;
         };
         PaginatedApiKeyList: {
-            /** @example 123 */
-            count: number;
+            /** @description Results across all pages with `?count=true`; else null. */
+            count: number | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=4
+             * @description The next page, or null on the last.
              */
-            next?: string | null;
+            next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=2
+             * @description The page before, or null on the first.
              */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["ApiKey"][];
         };
         PaginatedItemList: {
-            /** @example 123 */
-            count: number;
+            /** @description Results across all pages with `?count=true`; else null. */
+            count: number | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=4
+             * @description The next page, or null on the last.
              */
-            next?: string | null;
+            next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=2
+             * @description The page before, or null on the first.
              */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["Item"][];
         };
         PaginatedStoredFileList: {
-            /** @example 123 */
-            count: number;
+            /** @description Results across all pages with `?count=true`; else null. */
+            count: number | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=4
+             * @description The next page, or null on the last.
              */
-            next?: string | null;
+            next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=2
+             * @description The page before, or null on the first.
              */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["StoredFile"][];
         };
         PaginatedUserAdminList: {
-            /** @example 123 */
-            count: number;
+            /** @description Results across all pages with `?count=true`; else null. */
+            count: number | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=4
+             * @description The next page, or null on the last.
              */
-            next?: string | null;
+            next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=2
+             * @description The page before, or null on the first.
              */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["UserAdmin"][];
         };
         /**
@@ -842,8 +842,10 @@ export interface operations {
     auth_api_keys_list: {
         parameters: {
             query?: {
-                /** @description A page number within the paginated result set. */
-                page?: number;
+                /** @description `true`: `count` is the number of results across all pages (one more query, reading every matching row); otherwise `count` is null. */
+                count?: boolean;
+                /** @description Where the page starts: the `cursor` of the `next` or `previous` link of the page before. Opaque; valid for the list, the user and the `ordering` it was issued for (400 `cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch` otherwise). */
+                cursor?: string;
                 /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
                 page_size?: number;
             };
@@ -861,7 +863,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedApiKeyList"];
                 };
             };
-            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            /** @description Invalid input (`validation_error` with per-field `errors`: a filter, `page_size` or `count`), a `cursor` that is not this list's, yours and this ordering's (`cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch`), or `?page=` (`page_not_supported`: lists page by cursor). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -881,15 +883,6 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The page is past the end of the list (`not_found`). */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2323,8 +2316,12 @@ export interface operations {
         parameters: {
             query?: {
                 content_type?: string;
+                /** @description `true`: `count` is the number of results across all pages (one more query, reading every matching row); otherwise `count` is null. */
+                count?: boolean;
                 created_after?: string;
                 created_before?: string;
+                /** @description Where the page starts: the `cursor` of the `next` or `previous` link of the page before. Opaque; valid for the list, the user and the `ordering` it was issued for (400 `cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch` otherwise). */
+                cursor?: string;
                 /**
                  * @description Ordering
                  *
@@ -2335,10 +2332,8 @@ export interface operations {
                  *     * `filename` - Filename
                  *     * `-filename` - Filename (descending)
                  */
-                ordering?: ("-created_at" | "-filename" | "-size" | "created_at" | "filename" | "size")[];
+                ordering?: "-created_at" | "-filename" | "-size" | "created_at" | "filename" | "size";
                 owner?: string;
-                /** @description A page number within the paginated result set. */
-                page?: number;
                 /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
                 page_size?: number;
                 search?: string;
@@ -2357,7 +2352,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedStoredFileList"];
                 };
             };
-            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            /** @description Invalid input (`validation_error` with per-field `errors`: a filter, `page_size` or `count`), a `cursor` that is not this list's, yours and this ordering's (`cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch`), or `?page=` (`page_not_supported`: lists page by cursor). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2377,15 +2372,6 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The page is past the end of the list (`not_found`). */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3242,8 +3228,12 @@ export interface operations {
     items_list: {
         parameters: {
             query?: {
+                /** @description `true`: `count` is the number of results across all pages (one more query, reading every matching row); otherwise `count` is null. */
+                count?: boolean;
                 created_after?: string;
                 created_before?: string;
+                /** @description Where the page starts: the `cursor` of the `next` or `previous` link of the page before. Opaque; valid for the list, the user and the `ordering` it was issued for (400 `cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch` otherwise). */
+                cursor?: string;
                 is_completed?: boolean;
                 /**
                  * @description Ordering
@@ -3255,10 +3245,8 @@ export interface operations {
                  *     * `title` - Title
                  *     * `-title` - Title (descending)
                  */
-                ordering?: ("-created_at" | "-title" | "-updated_at" | "created_at" | "title" | "updated_at")[];
+                ordering?: "-created_at" | "-title" | "-updated_at" | "created_at" | "title" | "updated_at";
                 owner?: string;
-                /** @description A page number within the paginated result set. */
-                page?: number;
                 /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
                 page_size?: number;
                 search?: string;
@@ -3277,7 +3265,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedItemList"];
                 };
             };
-            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            /** @description Invalid input (`validation_error` with per-field `errors`: a filter, `page_size` or `count`), a `cursor` that is not this list's, yours and this ordering's (`cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch`), or `?page=` (`page_not_supported`: lists page by cursor). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3297,15 +3285,6 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The page is past the end of the list (`not_found`). */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3923,6 +3902,10 @@ export interface operations {
     users_list: {
         parameters: {
             query?: {
+                /** @description `true`: `count` is the number of results across all pages (one more query, reading every matching row); otherwise `count` is null. */
+                count?: boolean;
+                /** @description Where the page starts: the `cursor` of the `next` or `previous` link of the page before. Opaque; valid for the list, the user and the `ordering` it was issued for (400 `cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch` otherwise). */
+                cursor?: string;
                 email_verified?: boolean;
                 group?: string;
                 is_active?: boolean;
@@ -3938,9 +3921,7 @@ export interface operations {
                  *     * `last_login` - Last login
                  *     * `-last_login` - Last login (descending)
                  */
-                ordering?: ("-date_joined" | "-email" | "-last_login" | "date_joined" | "email" | "last_login")[];
-                /** @description A page number within the paginated result set. */
-                page?: number;
+                ordering?: "-date_joined" | "-email" | "-last_login" | "date_joined" | "email" | "last_login";
                 /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
                 page_size?: number;
                 search?: string;
@@ -3959,7 +3940,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedUserAdminList"];
                 };
             };
-            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            /** @description Invalid input (`validation_error` with per-field `errors`: a filter, `page_size` or `count`), a `cursor` that is not this list's, yours and this ordering's (`cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch`), or `?page=` (`page_not_supported`: lists page by cursor). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3979,15 +3960,6 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The page is past the end of the list (`not_found`). */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
