@@ -7,6 +7,7 @@ import pytest
 from model_bakery import baker
 
 from config.tests.helpers import result_ids
+from config.tests.pages import ids_of, in_list_order, pages_backward, pages_forward
 from items.models import Item
 from items.tests.helpers import ITEMS_URL, assert_problem, error_pairs
 
@@ -382,3 +383,18 @@ def test_item_list_previous_page_emptied_by_deletions_links_to_the_first_page(au
     assert (response.json()["results"], response.json()["previous"]) == ([], None)
     assert "cursor=" not in response.json()["next"]
     assert result_ids(auth_client.get(response.json()["next"])) == ids(second)
+
+
+def test_item_list_walk_with_a_search_and_an_ordering_shows_each_match_once(auth_client, user):
+    for index in range(9):
+        title = f"{'milk' if index % 3 else 'bread'} {'ab'[index % 2]}"
+        baker.make("items.Item", owner=user, title=title, created_at=NOON)
+    matches = Item.objects.filter(title__startswith="milk").values("id", "title")
+
+    forward = pages_forward(
+        auth_client, ITEMS_URL, {"search": "milk", "ordering": "-title", "page_size": 2}
+    )
+    backward = pages_backward(auth_client, forward[-1])
+
+    assert ids_of(forward) == in_list_order(matches, ["-title"])
+    assert ids_of([*reversed(backward), forward[-1]]) == ids_of(forward)
