@@ -2,7 +2,7 @@ from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from accounts.models import User
-from config.api.filters import BooleanFilter, FilterSet, SearchFilter
+from config.api.filters import BooleanFilter, FilterSet, OrderingFilter, SearchFilter
 
 
 class UserFilter(FilterSet):
@@ -11,7 +11,7 @@ class UserFilter(FilterSet):
     )
     group = filters.CharFilter(field_name="groups__name")
     search = SearchFilter(method="filter_search", max_length=200)
-    ordering = filters.OrderingFilter(fields=["email", "date_joined", "last_login"])
+    ordering = OrderingFilter(fields=["email", "date_joined", "last_login"])
 
     class Meta:
         model = User

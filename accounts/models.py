@@ -114,6 +114,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        # The orderings staff list users by (email has its unique index), with the id that
+        # breaks their ties in the keyset pages (config.api.keyset).
+        indexes = [
+            models.Index(fields=["date_joined", "id"], name="user_date_joined"),
+            models.Index(fields=["last_login", "id"], name="user_last_login"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(email=Lower("email")), name="user_email_lowercase"
@@ -170,7 +176,8 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="apikey_user_created")]
+        # Ends with the id, the tie-break of the list's keyset pages (config.api.keyset).
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="apikey_user_created")]
         verbose_name = "API key"
 
     def __str__(self) -> str:

@@ -1,14 +1,13 @@
 from django.db.models import Q
-from django_filters import rest_framework as filters
 
-from config.api.filters import SearchFilter
+from config.api.filters import OrderingFilter, SearchFilter
 from items.models import Item
 from resources.filters import OwnedResourceFilter
 
 
 class ItemFilter(OwnedResourceFilter):
     search = SearchFilter(method="filter_search", max_length=200)
-    ordering = filters.OrderingFilter(fields=["created_at", "updated_at", "title"])
+    ordering = OrderingFilter(fields=["created_at", "updated_at", "title"])
 
     class Meta:
         model = Item

@@ -37,12 +37,14 @@ class Item(models.Model):
         ordering = ["-created_at"]
         # One index per filter and ordering the API offers, each led by owner because
         # members only ever read their own rows; the last one serves staff reading all.
+        # An ordering's index ends with the id, the tie-break of the keyset pages
+        # (config.api.keyset): a page seeks to its cursor and reads no row before it.
         indexes = [
-            models.Index(fields=["owner", "-created_at"], name="item_owner_created"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="item_owner_created"),
             models.Index(fields=["owner", "is_completed"], name="item_owner_completed"),
-            models.Index(fields=["owner", "-updated_at"], name="item_owner_updated"),
-            models.Index(fields=["owner", "title"], name="item_owner_title"),
-            models.Index(fields=["-created_at"], name="item_created"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="item_owner_updated"),
+            models.Index(fields=["owner", "title", "id"], name="item_owner_title"),
+            models.Index(fields=["-created_at", "-id"], name="item_created"),
         ]
         constraints = [
             models.CheckConstraint(

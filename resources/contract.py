@@ -11,24 +11,44 @@ A resource's tests include it with a few lines::
 and pytest runs every test below against ``/api/v1/notes/``: another user's object is
 a 404 for every method (the BOLA matrix), staff read everyone's and change nothing of
 theirs, anonymous requests are 401, server-owned fields in a body are ignored, lists are
-paginated with a cap and cost the same queries whatever the page size, bad filter values
-are 400s, and the ETag flow (304 on ``If-None-Match``, 412 on a stale ``If-Match``).
+paginated by cursor with a cap (every row once, in order, both ways, under every ordering
+offered; a cursor that is not the list's, the user's and the ordering's is a 400) and
+cost the same queries whatever the page size or depth, each ordering is read from an
+index led by the owner, bad filter values are 400s, and the ETag flow (304 on
+``If-None-Match``, 412 on a stale ``If-Match``). Override ``owner_index_prefix`` when
+the model's indexes start with more than ``owner`` (files: ``owner``, ``status``).
 Override ``make`` (how a test creates a row) and ``create`` (how the API creates one)
 where the resource differs: files are uploaded, not posted as JSON.
 """
 
+import base64
 import uuid
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.apps import apps
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
 from model_bakery import baker
 
-from config.tests.problems import assert_problem
+from config.tests.helpers import result_ids
+from config.tests.pages import (
+    cursor_of,
+    ids_of,
+    in_list_order,
+    page_query_plan,
+    pages_backward,
+    pages_forward,
+    plan_nodes,
+)
+from config.tests.problems import assert_problem, error_pairs
 from resources.models import entity_tag
 
 FOREIGN_ID = "00000000-0000-4000-8000-000000000000"
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.django_db
@@ -49,10 +69,14 @@ class OwnedResourceContract:
         {"owner": ""},
         {"created_after": ""},
         {"ordering": "no_such_field"},
+        # One field at a time: each has an index that hands its pages over in order.
+        {"ordering": "created_at,-created_at"},
     ]
     extra_invalid_filters: ClassVar[list[dict[str, str]]] = []
-    # Authentication, count, page; staff also read their permissions (user and group).
-    max_list_queries: ClassVar[dict[str, int]] = {"member": 3, "staff": 5}
+    # Authentication and the page; staff also read their permissions (user and group).
+    max_list_queries: ClassVar[dict[str, int]] = {"member": 2, "staff": 4}
+    # What every index serving an ordering starts with, before the field and the id.
+    owner_index_prefix: ClassVar[tuple[str, ...]] = ("owner",)
 
     # --- hooks ---------------------------------------------------------------------------
 
@@ -133,10 +157,10 @@ class OwnedResourceContract:
         self.make(user)
         self.make(other_user)
 
-        response = auth_client.get(self.url, {"owner": str(other_user.pk)})
+        response = auth_client.get(self.url, {"owner": str(other_user.pk), "count": "true"})
 
         assert response.status_code == 200
-        assert response.json()["count"] == 0
+        assert (response.json()["count"], response.json()["results"]) == (0, [])
 
     # --- staff read everyone's, change only their own ------------------------------------
 
@@ -218,13 +242,13 @@ class OwnedResourceContract:
         assert after is not None
         assert (after["id"], after["owner_id"]) == (before["id"], before["owner_id"])
 
-    # --- lists: pagination, filters, query counts ----------------------------------------
+    # --- lists: keyset pagination, filters, query counts ---------------------------------
 
     def test_contract_list_page_size_is_capped_at_one_hundred(self, auth_client, user):
         for _ in range(101):
             self.make(user)
 
-        body = auth_client.get(self.url, {"page_size": 1000}).json()
+        body = auth_client.get(self.url, {"page_size": 1000, "count": "true"}).json()
 
         assert (body["count"], len(body["results"])) == (101, 100)
         assert body["next"] is not None
@@ -237,10 +261,108 @@ class OwnedResourceContract:
             )
             assert [error["attr"] for error in body["errors"]] == ["page_size"], page_size
 
-    def test_contract_list_page_past_the_end_is_404(self, auth_client, user):
-        self.make(user)
+    def test_contract_list_walks_every_row_once_in_order_under_every_ordering(
+        self, auth_client, user, other_user
+    ):
+        rows = self.rows_with_ties(user, 7)
+        self.make(other_user)
+        for ordering, fields in self.offered_orderings().items():
+            expected = in_list_order(rows, fields)
 
-        assert_problem(auth_client.get(self.url, {"page": 2}), 404, "not_found")
+            forward = pages_forward(auth_client, self.url, {"ordering": ordering, "page_size": 3})
+            backward = pages_backward(auth_client, forward[-1])
+
+            assert ids_of(forward) == expected, ordering
+            assert [len(page.json()["results"]) for page in forward] == [3, 3, 1], ordering
+            assert ids_of([*reversed(backward), forward[-1]]) == expected, ordering
+            assert forward[0].json()["previous"] is None
+
+    def test_contract_list_links_keep_the_filters_and_the_page_size(self, auth_client, user):
+        for _ in range(3):
+            self.make(user)
+        since = "2000-01-01T00:00:00Z"
+
+        first = auth_client.get(self.url, {"page_size": 1, "created_after": since})
+        second = auth_client.get(first.json()["next"])
+
+        for link in (first.json()["next"], second.json()["previous"]):
+            query = parse_qs(urlsplit(link).query)
+            assert (query["page_size"], query["created_after"]) == (["1"], [since])
+        assert result_ids(auth_client.get(second.json()["previous"])) == result_ids(first)
+
+    def test_contract_list_counts_only_when_asked(self, auth_client, user):
+        for _ in range(3):
+            self.make(user)
+
+        for params, count in [({}, None), ({"count": "false"}, None), ({"count": "true"}, 3)]:
+            body = auth_client.get(self.url, {"page_size": 1, **params}).json()
+            assert set(body) == {"count", "next", "previous", "results"}
+            assert (body["count"], len(body["results"])) == (count, 1), params
+
+    def test_contract_list_with_a_bad_count_is_400(self, auth_client, user):
+        self.make(user)
+        for count in ("maybe", "", "yes", "2"):
+            body = assert_problem(
+                auth_client.get(self.url, {"count": count}), 400, "validation_error"
+            )
+            assert error_pairs(body) == [("count", "invalid_choice")], count
+
+    def test_contract_list_by_page_number_is_400_page_not_supported(self, auth_client, user):
+        self.make(user)
+        for page in ("1", "2", "last", ""):
+            body = assert_problem(
+                auth_client.get(self.url, {"page": page}), 400, "page_not_supported"
+            )
+            assert error_pairs(body) == [("page", "page_not_supported")]
+
+    def test_contract_list_with_a_cursor_not_issued_by_the_api_is_400(self, auth_client, user):
+        for _ in range(2):
+            self.make(user)
+        issued = cursor_of(auth_client.get(self.url, {"page_size": 1}).json()["next"])
+        payload, _, signature = issued.rpartition(":")
+        tampered = [
+            f"{payload[:-2]}{'A' if payload[-2] != 'A' else 'B'}{payload[-1]}:{signature}",
+            f"{payload}:{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
+            f"{payload}:",
+            payload,
+        ]
+        unsigned = base64.urlsafe_b64encode(b'{"backwards": false}').decode()
+        for cursor in [*tampered, unsigned, "not-a-cursor", "%%%", "", "x" * 5000]:
+            body = assert_problem(
+                auth_client.get(self.url, {"cursor": cursor}), 400, "cursor_invalid"
+            )
+            assert error_pairs(body) == [("cursor", "cursor_invalid")], cursor
+
+    def test_contract_list_with_another_users_cursor_is_400(
+        self, auth_client, client_for, user, other_user
+    ):
+        for owner in (user, other_user, other_user):
+            self.make(owner)
+        theirs = client_for(other_user).get(self.url, {"page_size": 1}).json()["next"]
+
+        assert_problem(auth_client.get(theirs), 400, "cursor_user_mismatch")
+
+    def test_contract_list_with_a_cursor_of_another_ordering_is_400(self, auth_client, user):
+        for _ in range(2):
+            self.make(user)
+        orderings = list(self.offered_orderings())
+        by_one = auth_client.get(self.url, {"ordering": orderings[1], "page_size": 1})
+
+        for other in (orderings[2], ""):
+            response = auth_client.get(
+                self.url, {"ordering": other, "cursor": cursor_of(by_one.json()["next"])}
+            )
+            body = assert_problem(response, 400, "cursor_ordering_mismatch")
+            assert error_pairs(body) == [("cursor", "cursor_ordering_mismatch")]
+
+    def test_contract_list_with_a_cursor_of_another_list_is_400(self, auth_client, user):
+        self.make(user)
+        baker.make("accounts.ApiKey", user=user, prefix=iter(["k1", "k2"]), _quantity=2)
+        api_keys = auth_client.get("/api/v1/auth/api-keys/", {"page_size": 1}).json()
+
+        response = auth_client.get(self.url, {"cursor": cursor_of(api_keys["next"])})
+
+        assert_problem(response, 400, "cursor_list_mismatch")
 
     def test_contract_list_with_a_bad_filter_value_is_400(self, auth_client, user):
         self.make(user)
@@ -279,6 +401,91 @@ class OwnedResourceContract:
 
         assert len(response.json()["results"]) == 30
         assert len(thirty_rows) == len(one_row)
+
+    def test_contract_list_deep_page_costs_what_the_first_does_and_counts_only_when_asked(
+        self, auth_client, user
+    ):
+        for _ in range(12):
+            self.make(user)
+        pages = pages_forward(auth_client, self.url, {"page_size": 2})
+        deep = pages[-2].json()["next"]
+
+        with CaptureQueriesContext(connection) as first:
+            auth_client.get(self.url, {"page_size": 2})
+        with CaptureQueriesContext(connection) as last:
+            assert len(auth_client.get(deep).json()["results"]) == 2
+        with CaptureQueriesContext(connection) as counted:
+            assert auth_client.get(f"{deep}&count=true").json()["count"] == 12
+
+        assert len(last) == len(first)
+        assert len(counted) == len(first) + 1
+        for query in [*first.captured_queries, *last.captured_queries]:
+            assert "OFFSET" not in query["sql"].upper()
+            assert "COUNT(" not in query["sql"].upper()
+
+    def test_contract_every_ordering_has_an_owner_index_ending_with_the_id(self):
+        indexes = {tuple(index.fields) for index in self.model_class()._meta.indexes}
+        for fields in self.offered_orderings().values():
+            keys = (*fields, "-id" if fields[-1].startswith("-") else "id")
+            # An index read backwards serves the opposite order as well.
+            one_way = (*self.owner_index_prefix, *keys)
+            other_way = (*self.owner_index_prefix, *(_reversed(key) for key in keys))
+            assert {one_way, other_way} & indexes, (fields, indexes)
+
+    def test_contract_list_pages_are_read_from_an_owner_index_in_order(
+        self, auth_client, user, other_user
+    ):
+        if connection.vendor != "postgresql":
+            pytest.skip("reads PostgreSQL's query plans")
+        self.rows_with_ties(user, 5)
+        self.rows_with_ties(other_user, 5)
+        table = self.model_class()._meta.db_table
+        for ordering, fields in self.offered_orderings().items():
+            first = auth_client.get(self.url, {"ordering": ordering, "page_size": 2})
+            nodes = list(plan_nodes(page_query_plan(auth_client, first.json()["next"], table)))
+
+            assert not [node for node in nodes if "Sort" in node["Node Type"]], ordering
+            scans = [node for node in nodes if node.get("Relation Name") == table]
+            assert [scan["Node Type"] for scan in scans] == ["Index Scan"], ordering
+            # The scan seeks to the cursor: the first ordering field bounds the index range.
+            assert fields[0].removeprefix("-") in scans[0]["Index Cond"], (ordering, scans)
+            assert "owner_id" in scans[0]["Index Cond"], (ordering, scans)
+
+    # --- list helpers --------------------------------------------------------------------
+
+    def model_class(self) -> type[models.Model]:
+        return apps.get_model(self.model)
+
+    def offered_orderings(self) -> dict[str, list[str]]:
+        """Each ``?ordering=`` the list offers, both ways, plus none: the fields it sorts by.
+
+        The first is the default (the model's ``Meta.ordering``).
+        """
+        view = resolve(self.url).func.cls  # type: ignore[attr-defined]
+        ordering_filter = view.filterset_class.base_filters["ordering"]
+        ordering = self.model_class()._meta.ordering or []
+        orderings = {"": [str(spelling) for spelling in ordering]}
+        for param, field in ordering_filter.param_map.items():
+            orderings[param] = [field]
+            orderings[f"-{param}"] = [f"-{field}"]
+        return orderings
+
+    def rows_with_ties(self, owner, count: int) -> list[dict[str, Any]]:
+        """``count`` rows of ``owner`` whose ordering fields take a few values, often equal."""
+        model = self.model_class()
+        names = {name.removeprefix("-") for f in self.offered_orderings().values() for name in f}
+        rows = []
+        fields = {name: model._meta.get_field(name) for name in names}
+        for index in range(count):
+            pk = self.make(owner).pk
+            values = {
+                name: tied_value(field, index)
+                for name, field in fields.items()
+                if isinstance(field, models.Field)
+            }
+            model._base_manager.filter(pk=pk).update(**values)
+            rows.append({"id": pk, **values})
+        return rows
 
     # --- conditional requests (ETags) ----------------------------------------------------
 
@@ -336,3 +543,18 @@ class OwnedResourceContract:
 
 def _without_request_id(body: dict) -> dict:
     return {key: value for key, value in body.items() if key != "request_id"}
+
+
+def _reversed(index_field: str) -> str:
+    return index_field.removeprefix("-") if index_field.startswith("-") else f"-{index_field}"
+
+
+def tied_value(field: models.Field, index: int) -> Any:
+    """The ``index``-th row's value of an ordering field: one of three, so rows tie."""
+    if isinstance(field, models.DateTimeField):
+        return NOON + timedelta(seconds=index % 3)
+    if isinstance(field, models.CharField | models.TextField):
+        return "abc"[index % 3]
+    if isinstance(field, models.IntegerField):
+        return index % 3
+    raise NotImplementedError(f"no tied values for {field!r}: override rows_with_ties")

@@ -1,6 +1,6 @@
 from django_filters import rest_framework as filters
 
-from config.api.filters import SearchFilter
+from config.api.filters import OrderingFilter, SearchFilter
 from resources.filters import OwnedResourceFilter
 from storage.models import StoredFile
 
@@ -8,7 +8,7 @@ from storage.models import StoredFile
 class StoredFileFilter(OwnedResourceFilter):
     content_type = filters.CharFilter(max_length=100)
     search = SearchFilter(field_name="filename", lookup_expr="icontains", max_length=200)
-    ordering = filters.OrderingFilter(fields=["created_at", "size", "filename"])
+    ordering = OrderingFilter(fields=["created_at", "size", "filename"])
 
     class Meta:
         model = StoredFile

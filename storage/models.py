@@ -45,8 +45,14 @@ class StoredFile(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "file"
+        # A member's list reads their active files: one index per ordering offered, led
+        # by owner and status and ending with the id, the tie-break of the keyset pages.
         indexes = [
-            models.Index(fields=["owner", "status", "-created_at"], name="file_owner_created"),
+            models.Index(
+                fields=["owner", "status", "-created_at", "-id"], name="file_owner_created"
+            ),
+            models.Index(fields=["owner", "status", "size", "id"], name="file_owner_size"),
+            models.Index(fields=["owner", "status", "filename", "id"], name="file_owner_filename"),
             models.Index(fields=["owner", "content_type"], name="file_owner_type"),
             models.Index(fields=["status", "created_at"], name="file_status_created"),
         ]

@@ -4,6 +4,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from model_bakery import baker
@@ -12,6 +13,14 @@ from rest_framework.test import APIClient
 from accounts import auth_cache, services
 from accounts.models import ApiKey
 from accounts.tests.helpers import ME, assert_problem
+from config.tests.pages import (
+    ids_of,
+    in_list_order,
+    page_query_plan,
+    pages_backward,
+    pages_forward,
+    plan_nodes,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +97,39 @@ def test_keys_need_a_login_and_each_user_sees_only_their_own(api_client, client_
     key_of(other_user)
 
     assert_problem(api_client.get(KEYS), 401, "not_authenticated")
-    assert client_for(user).get(KEYS).json()["count"] == 0
+    assert client_for(user).get(KEYS).json()["results"] == []
+
+
+def test_keys_list_walks_every_key_once_newest_first_both_ways(client_for, user, other_user):
+    moments = [timezone.now() - timedelta(hours=hours) for hours in range(3)]
+    keys = baker.make(ApiKey, user=user, prefix=iter(f"k{i}" for i in range(7)), _quantity=7)
+    for index, key in enumerate(keys):
+        ApiKey.objects.filter(pk=key.pk).update(created_at=moments[index % 3])
+    baker.make(ApiKey, user=other_user, prefix="theirs")
+    rows = list(ApiKey.objects.filter(user=user).values("id", "created_at"))
+    client = client_for(user)
+
+    forward = pages_forward(client, KEYS, {"page_size": 3})
+    backward = pages_backward(client, forward[-1])
+
+    assert ids_of(forward) == in_list_order(rows, ["-created_at"])
+    assert ids_of([*reversed(backward), forward[-1]]) == ids_of(forward)
+
+
+def test_keys_list_pages_are_read_from_the_user_index_in_order(client_for, user, other_user):
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's query plans")
+    for owner, prefix in [(user, "mine"), (other_user, "theirs")]:
+        baker.make(ApiKey, user=owner, prefix=iter(f"{prefix}{i}" for i in range(4)), _quantity=4)
+    client = client_for(user)
+    second_page = client.get(KEYS, {"page_size": 2}).json()["next"]
+
+    nodes = list(plan_nodes(page_query_plan(client, second_page, "accounts_apikey")))
+
+    assert not [node for node in nodes if "Sort" in node["Node Type"]]
+    [scan] = [node for node in nodes if node.get("Relation Name") == "accounts_apikey"]
+    assert (scan["Node Type"], scan["Index Name"]) == ("Index Scan", "apikey_user_created")
+    assert "created_at" in scan["Index Cond"]
 
 
 # --- using a key ----------------------------------------------------------------------------
@@ -224,7 +265,7 @@ def test_a_key_request_costs_the_queries_of_a_token_request(
     baker.make("items.Item", owner=user, _quantity=3)
 
     auth_cache.users.clear()  # a key's user is read with the key, as an uncached token's
-    with django_assert_num_queries(3) as by_token:
+    with django_assert_num_queries(2) as by_token:
         auth_client.get(ITEMS)
     with django_assert_num_queries(len(by_token.captured_queries)):
         assert client.get(ITEMS).status_code == 200

@@ -79,3 +79,47 @@ class StorageUnavailable(DependencyUnavailable):
     default_detail = "File storage is unavailable or too slow; try again shortly."
     dependency = "storage"
     retry_after = 5
+
+
+class ListParameterError(ApplicationError):
+    """A list's ``cursor`` or ``page`` that cannot be used: named in ``errors`` too."""
+
+    parameter = "cursor"
+
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail)
+        self.errors = [{"attr": self.parameter, "code": self.code, "detail": self.detail}]
+
+
+class CursorInvalid(ListParameterError):
+    code = "cursor_invalid"
+    default_detail = (
+        "The cursor is not one this API issued, or it was altered; "
+        "use the next and previous links as given."
+    )
+
+
+class CursorListMismatch(ListParameterError):
+    code = "cursor_list_mismatch"
+    default_detail = "The cursor was issued for another list."
+
+
+class CursorUserMismatch(ListParameterError):
+    code = "cursor_user_mismatch"
+    default_detail = "The cursor was issued to another user."
+
+
+class CursorOrderingMismatch(ListParameterError):
+    code = "cursor_ordering_mismatch"
+    default_detail = (
+        "The cursor was issued for another ordering; start again from the first page "
+        "to change the ordering."
+    )
+
+
+class PageNotSupported(ListParameterError):
+    parameter = "page"
+    code = "page_not_supported"
+    default_detail = (
+        "Lists are paginated by cursor: follow the next and previous links; page is not accepted."
+    )

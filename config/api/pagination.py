@@ -1,12 +1,42 @@
+"""Cursor pagination for every list: a page costs the same however deep it is.
+
+``{"count": null, "next": url, "previous": url, "results": [...]}``. ``next`` and
+``previous`` carry a ``?cursor=``: the position of the page's last (or first) row in the
+list's order, signed, and bound to the list, the user it was issued to and the ordering
+(``?ordering=``) it was read in. The page is a keyset query (``config.api.keyset``): no
+``OFFSET``, and no ``COUNT`` unless ``?count=true`` asks for one.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.paginator import Paginator
+from django import forms
+from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-# The largest page or page_size read: a bound on the digits parsed (int() refuses more
-# than 4,300), documented as the schema's maximum.
+from config.api.exceptions import (
+    CursorInvalid,
+    CursorListMismatch,
+    CursorOrderingMismatch,
+    CursorUserMismatch,
+    PageNotSupported,
+)
+from config.api.filters import StrictBooleanField
+from config.api.keyset import KeysetOrdering
+
+# The largest page_size read: a bound on the digits parsed (int() refuses more than
+# 4,300), documented as the schema's maximum.
 MAX_QUERY_NUMBER = 10**18 - 1
+# Its own salt: a value signed for anything else (a share link, a session) is no cursor.
+CURSOR_SALT = "config.api.pagination.cursor"
+_CURSOR_KEYS = {"list", "user", "ordering", "position", "backwards"}
 
 if TYPE_CHECKING:
     # Not at run time: importing DRF's views imports the classes the settings name.
@@ -14,37 +44,220 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
-    """``?page=N&page_size=M``: 20 a page by default, never more than 100.
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a list's order, and which way the page it asks for goes from it."""
 
-    A ``page`` or ``page_size`` that is not a positive whole number is a 400 (DRF would
-    answer 404 for one and silently use the default for the other); a ``page_size``
-    above the maximum is capped. A page past the end is a 404.
+    # As KeysetOrdering.position_of writes it; None, backwards: from the end of the list.
+    position: list[str | None] | None
+    values: list[Any] | None  # the same, parsed into the fields' values
+    backwards: bool
+
+
+class CursorPagination(pagination.BasePagination):
+    """``?cursor=…&page_size=M&count=true``: 20 a page by default, never more than 100.
+
+    A ``page_size`` that is not a positive whole number is a 400 and one above the maximum
+    is capped; ``count`` is ``true`` or ``false`` (400 otherwise). A cursor not issued by
+    this API for this list, this user and this ordering is a 400 with its own code, and
+    so is ``?page=``: pages have no numbers.
     """
 
-    page_size_query_param = "page_size"
+    page_size: int = api_settings.PAGE_SIZE or 20
     max_page_size = 100
+    cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
+    count_query_param = "count"
+    page_query_param = "page"
 
-    def get_page_size(self, request: "Request") -> int | None:
+    def paginate_queryset(
+        self,
+        queryset: models.QuerySet | Sequence[Any],
+        request: "Request",
+        view: "APIView | None" = None,
+    ) -> list[Any]:
+        # A keyset needs the database's order: a list paginated here is a queryset.
+        assert isinstance(queryset, models.QuerySet), "cursor pagination pages a QuerySet"
+        if self.page_query_param in request.query_params:
+            raise PageNotSupported()
+        self.request = request
+        size = self.get_page_size(request)
+        counting = self._count_asked(request)
+        self.ordering = KeysetOrdering.of(queryset)
+        self.list_label = queryset.model._meta.label_lower
+        cursor = self._cursor_read(request)
+        self.count = queryset.count() if counting else None
+        rows, more = self._page_read(queryset, cursor, size)
+        self._links_set(rows, cursor, more=more)
+        return rows
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {
+                "count": self.count,
+                "next": self.next_link,
+                "previous": self.previous_link,
+                "results": data,
+            }
+        )
+
+    def get_page_size(self, request: "Request") -> int:
         size = _positive_number(request, self.page_size_query_param)
         return self.page_size if size is None else min(size, self.max_page_size)
 
-    def get_page_number(self, request: "Request", paginator: Paginator) -> int:
-        if request.query_params.get(self.page_query_param) in self.last_page_strings:
-            return paginator.num_pages
-        return _positive_number(request, self.page_query_param) or 1
-
     def get_schema_operation_parameters(self, view: "APIView") -> list[dict[str, Any]]:
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            parameter["schema"]["minimum"] = 1
-            parameter["schema"]["maximum"] = MAX_QUERY_NUMBER
-            if parameter["name"] == self.page_size_query_param:
-                parameter["description"] = (
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    "Where the page starts: the `cursor` of the `next` or `previous` link "
+                    "of the page before. Opaque; valid for the list, the user and the "
+                    "`ordering` it was issued for (400 `cursor_invalid`, "
+                    "`cursor_list_mismatch`, `cursor_user_mismatch`, "
+                    "`cursor_ordering_mismatch` otherwise)."
+                ),
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
                     f"Results per page, {self.page_size} unless asked; "
                     f"more than {self.max_page_size} is capped at {self.max_page_size}."
+                ),
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_QUERY_NUMBER},
+            },
+            {
+                "name": self.count_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    "`true`: `count` is the number of results across all pages (one more "
+                    "query, reading every matching row); otherwise `count` is null."
+                ),
+                "schema": {"type": "boolean"},
+            },
+        ]
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "Results across all pages with `?count=true`; else null.",
+                },
+                "next": {**link, "description": "The next page, or null on the last."},
+                "previous": {**link, "description": "The page before, or null on the first."},
+                "results": schema,
+            },
+        }
+
+    # --- the page and its links ----------------------------------------------------------
+
+    def _page_read(
+        self, queryset: models.QuerySet, cursor: Cursor | None, size: int
+    ) -> tuple[list[models.Model], bool]:
+        """The page's rows in the list's order, and whether more lie beyond them."""
+        backwards = cursor is not None and cursor.backwards
+        # Backwards, the rows before the cursor are those after it in the reversed order.
+        walk = self.ordering.reversed() if backwards else self.ordering
+        if cursor is not None and cursor.values is not None:
+            queryset = walk.rows_after(queryset, cursor.values)
+        # One row more than the page: whether it came says whether there is more.
+        rows = list(walk.ordered(queryset)[: size + 1])
+        page = rows[:size]
+        if backwards:
+            page.reverse()
+        return page, len(rows) > size
+
+    def _links_set(self, rows: list[models.Model], cursor: Cursor | None, *, more: bool) -> None:
+        first = self.ordering.position_of(rows[0]) if rows else None
+        last = self.ordering.position_of(rows[-1]) if rows else None
+        if cursor is None:  # the first page
+            self.next_link = self._link(last, backwards=False) if more else None
+            self.previous_link = None
+        elif not cursor.backwards:
+            self.next_link = self._link(last, backwards=False) if more else None
+            # Rows were before the cursor (the page it came from) unless deleted since: an
+            # empty page links back to the list's last page, not past those rows.
+            self.previous_link = self._link(first, backwards=True)
+        else:
+            self.previous_link = self._link(first, backwards=True) if more else None
+            if cursor.position is None:  # the last page
+                self.next_link = None
+            elif rows:
+                self.next_link = self._link(last, backwards=False)
+            else:
+                self.next_link = remove_query_param(
+                    self.request.build_absolute_uri(), self.cursor_query_param
                 )
-        return parameters
+
+    # --- cursors -------------------------------------------------------------------------
+
+    def _link(self, position: list[str | None] | None, *, backwards: bool) -> str:
+        """A link to the page after ``position`` (or before it); ``None``: the list's end."""
+        cursor = signing.Signer(salt=CURSOR_SALT).sign_object(
+            {
+                "list": self.list_label,
+                "user": self._user_id(),
+                "ordering": self.ordering.spelling,
+                "position": position,
+                "backwards": backwards,
+            },
+            compress=True,
+        )
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, cursor)
+
+    def _cursor_read(self, request: "Request") -> Cursor | None:
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw is None:
+            return None
+        try:
+            payload = signing.Signer(salt=CURSOR_SALT).unsign_object(raw)
+        except signing.BadSignature as error:
+            raise CursorInvalid() from error
+        # Signed by Keel, but perhaps by a release that wrote cursors another way.
+        if not isinstance(payload, dict) or set(payload) != _CURSOR_KEYS:
+            raise CursorInvalid()
+        if payload["list"] != self.list_label:
+            raise CursorListMismatch()
+        if payload["user"] != self._user_id():
+            raise CursorUserMismatch()
+        if payload["ordering"] != self.ordering.spelling:
+            raise CursorOrderingMismatch()
+        position, backwards = payload["position"], payload["backwards"] is True
+        if position is None and backwards:
+            return Cursor(position=None, values=None, backwards=True)
+        try:
+            values = self.ordering.parse_position(position)
+        except (DjangoValidationError, ValueError, TypeError) as error:
+            raise CursorInvalid() from error
+        return Cursor(position=position, values=values, backwards=backwards)
+
+    def _user_id(self) -> str | None:
+        user = self.request.user
+        return str(user.pk) if user.is_authenticated else None
+
+    def _count_asked(self, request: "Request") -> bool:
+        raw = request.query_params.get(self.count_query_param)
+        if raw is None:
+            return False
+        try:
+            counting = StrictBooleanField().to_python(raw)
+        except forms.ValidationError:
+            counting = None
+        if counting is None:
+            error = ErrorDetail("Use true or false.", code="invalid_choice")
+            raise ValidationError({self.count_query_param: [error]})
+        return counting
 
 
 def _positive_number(request: "Request", name: str) -> int | None:

@@ -55,7 +55,12 @@ _AUTHENTICATED = {
     "403": "Authenticated, but not allowed to do this.",
 }
 _WITH_PATH_PARAMETERS = {"404": "No such resource, or not yours."}
-_PAGINATED = {"404": "The page is past the end of the list (`not_found`)."}
+_PAGINATED = {
+    "400": "Invalid input (`validation_error` with per-field `errors`: a filter, `page_size` "
+    "or `count`), a `cursor` that is not this list's, yours and this ordering's "
+    "(`cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, "
+    "`cursor_ordering_mismatch`), or `?page=` (`page_not_supported`: lists page by cursor).",
+}
 _WITH_IF_MATCH = {"412": "`If-Match` did not match the current ETag (`precondition_failed`)."}
 _WITH_BODY = {
     "413": "The request body is too large.",
@@ -106,7 +111,7 @@ def _error_statuses(operation: dict) -> dict[str, str]:
         statuses |= _AUTHENTICATED
     if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
         statuses |= _WITH_PATH_PARAMETERS
-    if any(parameter.get("name") == "page" for parameter in operation.get("parameters", [])):
+    if any(parameter.get("name") == "cursor" for parameter in operation.get("parameters", [])):
         statuses |= _PAGINATED
     if "requestBody" in operation:
         statuses |= _WITH_BODY

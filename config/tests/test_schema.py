@@ -60,12 +60,17 @@ def test_schema_documents_503_with_a_problem_body_on_every_operation(api_client)
     assert missing == []
 
 
-def test_schema_documents_404_for_a_page_past_the_end_of_every_list(api_client):
+LISTS = ["/api/v1/items/", "/api/v1/files/", "/api/v1/users/", "/api/v1/auth/api-keys/"]
+
+
+def test_schema_documents_the_cursor_errors_of_every_list_and_no_page_404(api_client):
     operations = schema_operations(api_client)
 
-    lists = [("/api/v1/items/", "get"), ("/api/v1/files/", "get"), ("/api/v1/users/", "get")]
-    for key in lists:
-        assert "404" in operations[key]["responses"], key
+    for path in LISTS:
+        responses = operations[(path, "get")]["responses"]
+        for code in ("cursor_invalid", "cursor_user_mismatch", "page_not_supported"):
+            assert code in responses["400"]["description"], (path, code)
+        assert "404" not in responses, path
 
 
 def test_schema_documents_401_on_the_public_endpoints_that_answer_it(api_client):
@@ -84,14 +89,36 @@ def test_schema_documents_304_on_conditional_reads(api_client):
         assert "content" not in response, path
 
 
-def test_schema_says_pages_and_page_sizes_start_at_one(api_client):
+def test_schema_documents_cursor_page_size_and_count_on_every_list_and_no_page(api_client):
     operations = schema_operations(api_client)
 
-    for path in ("/api/v1/items/", "/api/v1/files/", "/api/v1/users/"):
+    for path in LISTS:
         parameters = {p["name"]: p for p in operations[(path, "get")]["parameters"]}
-        assert parameters["page"]["schema"]["minimum"] == 1, path
+        assert parameters["cursor"]["schema"] == {"type": "string"}, path
         assert parameters["page_size"]["schema"]["minimum"] == 1, path
         assert "capped at 100" in parameters["page_size"]["description"]
+        assert parameters["count"]["schema"] == {"type": "boolean"}, path
+        assert "page" not in parameters, path
+
+
+def test_schema_says_count_next_and_previous_are_always_there_and_may_be_null(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    for name in ("PaginatedItemList", "PaginatedStoredFileList", "PaginatedApiKeyList"):
+        page = schema["components"]["schemas"][name]
+        assert page["required"] == ["count", "next", "previous", "results"], name
+        for member in ("count", "next", "previous"):
+            assert page["properties"][member]["nullable"] is True, (name, member)
+
+
+def test_schema_offers_one_ordering_field_at_a_time(api_client):
+    operations = schema_operations(api_client)
+
+    parameters = {p["name"]: p for p in operations[("/api/v1/items/", "get")]["parameters"]}
+    assert parameters["ordering"]["schema"] == {
+        "type": "string",
+        "enum": ["-created_at", "-title", "-updated_at", "created_at", "title", "updated_at"],
+    }
 
 
 def test_schema_documents_the_password_that_deleting_your_account_asks_for(api_client):

@@ -21,16 +21,29 @@ def without_savepoints(captured: CaptureQueriesContext) -> list[str]:
 
 
 @pytest.mark.parametrize("count", [1, 100])
-def test_item_list_of_member_takes_three_queries_whatever_the_page_size(
+def test_item_list_of_member_takes_two_queries_whatever_the_page_size(
     auth_client, user, django_assert_num_queries, count
 ):
-    # Authentication (with the roles hint), the count and the page.
+    # Authentication (with the roles hint) and the page: no COUNT unless asked.
     baker.make("items.Item", owner=user, _quantity=count)
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         response = auth_client.get(ITEMS_URL, {"page_size": 100})
 
     assert len(response.json()["results"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 100])
+def test_item_list_with_count_true_takes_one_query_more(
+    auth_client, user, django_assert_num_queries, count
+):
+    baker.make("items.Item", owner=user, _quantity=count)
+
+    with django_assert_num_queries(3) as captured:
+        response = auth_client.get(ITEMS_URL, {"page_size": 100, "count": "true"})
+
+    assert response.json()["count"] == count
+    assert sum("COUNT(" in query["sql"].upper() for query in captured.captured_queries) == 1
 
 
 @pytest.mark.parametrize("count", [1, 100])
@@ -40,10 +53,26 @@ def test_item_list_of_staff_takes_the_same_queries_whatever_the_page_size(
     # Staff also load their permissions once: two more queries, never one per item.
     baker.make("items.Item", owner=user, _quantity=count)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = client_for(staff_user).get(ITEMS_URL, {"page_size": 100})
 
     assert len(response.json()["results"]) == count
+
+
+def test_item_list_deep_page_takes_the_queries_of_the_first(
+    auth_client, user, django_assert_num_queries
+):
+    baker.make("items.Item", owner=user, _quantity=60)
+    link = auth_client.get(ITEMS_URL, {"page_size": 5}).json()["next"]
+    for _ in range(10):
+        link = auth_client.get(link).json()["next"]
+
+    # The user is kept since the first page (accounts.auth_cache): the page is the query.
+    with django_assert_num_queries(1) as captured:
+        response = auth_client.get(link)
+
+    assert len(response.json()["results"]) == 5
+    assert not [query for query in captured.captured_queries if "OFFSET" in query["sql"]]
 
 
 def test_item_retrieve_takes_at_most_two_queries(auth_client, user, django_assert_max_num_queries):

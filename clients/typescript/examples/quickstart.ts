@@ -1,8 +1,9 @@
 /**
  * The client against a running Keel: node dist/examples/quickstart.js [BASE_URL]
  *
- * Registers a user, logs in, creates an item, lists it, refreshes the token, and reads
- * a validation problem's code and field. Exits non-zero on anything unexpected.
+ * Registers a user, logs in, creates two items, lists them a page at a time by cursor,
+ * refreshes the token, and reads a validation problem's code and field. Exits non-zero
+ * on anything unexpected.
  */
 import { createKeelClient, type Problem } from "../src/index.js";
 
@@ -28,10 +29,27 @@ access = login.data.access;
 const created = await keel.POST("/api/v1/items/", { body: { title: "From TypeScript" } });
 check(created.data?.title === "From TypeScript", "create an item");
 
-const listed = await keel.GET("/api/v1/items/", { params: { query: { page_size: 10 } } });
+const newer = await keel.POST("/api/v1/items/", { body: { title: "Newer" } });
+check(newer.data?.title === "Newer", "create another");
+
+// A page at a time, newest first; count only when asked (it costs a query).
+const listed = await keel.GET("/api/v1/items/", {
+  params: { query: { page_size: 1, count: true } },
+});
 check(
-  listed.data?.count === 1 && listed.data.results[0]?.id === created.data.id,
-  "list the items: the new one",
+  listed.data?.count === 2 && listed.data.results[0]?.id === newer.data.id && !!listed.data.next,
+  "list the items: the newest, a count of 2 and a next link",
+);
+// The next page is where the next link's cursor says; its other parameters are ours.
+const cursor = new URL(listed.data.next).searchParams.get("cursor") ?? undefined;
+const following = await keel.GET("/api/v1/items/", {
+  params: { query: { page_size: 1, cursor } },
+});
+check(
+  following.data?.results[0]?.id === created.data.id &&
+    following.data.next === null &&
+    following.data.count === null,
+  "follow the cursor: the older item, the last page, no count unasked",
 );
 
 const refreshed = await keel.POST("/api/v1/auth/token/refresh/", {

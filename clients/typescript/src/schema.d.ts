@@ -860,78 +860,78 @@ export interface components {
             readonly recovery_codes_remaining: number;
         };
         PaginatedApiKeyList: {
-            /** @example 123 */
-            count: number;
+            /** @description Results across all pages with `?count=true`; else null. */
+            count: number | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=4
+             * @description The next page, or null on the last.
              */
-            next?: string | null;
+            next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=2
+             * @description The page before, or null on the first.
              */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["ApiKey"][];
         };
         PaginatedAuthSessionList: {
-            /** @example 123 */
-            count: number;
+            /** @description Results across all pages with `?count=true`; else null. */
+            count: number | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=4
+             * @description The next page, or null on the last.
              */
-            next?: string | null;
+            next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=2
+             * @description The page before, or null on the first.
              */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["AuthSession"][];
         };
         PaginatedItemList: {
-            /** @example 123 */
-            count: number;
+            /** @description Results across all pages with `?count=true`; else null. */
+            count: number | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=4
+             * @description The next page, or null on the last.
              */
-            next?: string | null;
+            next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=2
+             * @description The page before, or null on the first.
              */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["Item"][];
         };
         PaginatedStoredFileList: {
-            /** @example 123 */
-            count: number;
+            /** @description Results across all pages with `?count=true`; else null. */
+            count: number | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=4
+             * @description The next page, or null on the last.
              */
-            next?: string | null;
+            next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=2
+             * @description The page before, or null on the first.
              */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["StoredFile"][];
         };
         PaginatedUserAdminList: {
-            /** @example 123 */
-            count: number;
+            /** @description Results across all pages with `?count=true`; else null. */
+            count: number | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=4
+             * @description The next page, or null on the last.
              */
-            next?: string | null;
+            next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?page=2
+             * @description The page before, or null on the first.
              */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["UserAdmin"][];
         };
         /**
@@ -1131,8 +1131,10 @@ export interface operations {
     auth_api_keys_list: {
         parameters: {
             query?: {
-                /** @description A page number within the paginated result set. */
-                page?: number;
+                /** @description `true`: `count` is the number of results across all pages (one more query, reading every matching row); otherwise `count` is null. */
+                count?: boolean;
+                /** @description Where the page starts: the `cursor` of the `next` or `previous` link of the page before. Opaque; valid for the list, the user and the `ordering` it was issued for (400 `cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch` otherwise). */
+                cursor?: string;
                 /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
                 page_size?: number;
             };
@@ -1150,7 +1152,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedApiKeyList"];
                 };
             };
-            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            /** @description Invalid input (`validation_error` with per-field `errors`: a filter, `page_size` or `count`), a `cursor` that is not this list's, yours and this ordering's (`cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch`), or `?page=` (`page_not_supported`: lists page by cursor). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1170,15 +1172,6 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The page is past the end of the list (`not_found`). */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3330,8 +3323,10 @@ export interface operations {
     auth_sessions_list: {
         parameters: {
             query?: {
-                /** @description A page number within the paginated result set. */
-                page?: number;
+                /** @description `true`: `count` is the number of results across all pages (one more query, reading every matching row); otherwise `count` is null. */
+                count?: boolean;
+                /** @description Where the page starts: the `cursor` of the `next` or `previous` link of the page before. Opaque; valid for the list, the user and the `ordering` it was issued for (400 `cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch` otherwise). */
+                cursor?: string;
                 /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
                 page_size?: number;
             };
@@ -3349,7 +3344,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedAuthSessionList"];
                 };
             };
-            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            /** @description Invalid input (`validation_error` with per-field `errors`: a filter, `page_size` or `count`), a `cursor` that is not this list's, yours and this ordering's (`cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch`), or `?page=` (`page_not_supported`: lists page by cursor). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3369,15 +3364,6 @@ export interface operations {
             };
             /** @description Made with an API key (`insufficient_scope`): this takes a login. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The page is past the end of the list (`not_found`). */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3730,8 +3716,12 @@ export interface operations {
         parameters: {
             query?: {
                 content_type?: string;
+                /** @description `true`: `count` is the number of results across all pages (one more query, reading every matching row); otherwise `count` is null. */
+                count?: boolean;
                 created_after?: string;
                 created_before?: string;
+                /** @description Where the page starts: the `cursor` of the `next` or `previous` link of the page before. Opaque; valid for the list, the user and the `ordering` it was issued for (400 `cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch` otherwise). */
+                cursor?: string;
                 /**
                  * @description Ordering
                  *
@@ -3742,10 +3732,8 @@ export interface operations {
                  *     * `filename` - Filename
                  *     * `-filename` - Filename (descending)
                  */
-                ordering?: ("-created_at" | "-filename" | "-size" | "created_at" | "filename" | "size")[];
+                ordering?: "-created_at" | "-filename" | "-size" | "created_at" | "filename" | "size";
                 owner?: string;
-                /** @description A page number within the paginated result set. */
-                page?: number;
                 /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
                 page_size?: number;
                 search?: string;
@@ -3764,7 +3752,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedStoredFileList"];
                 };
             };
-            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            /** @description Invalid input (`validation_error` with per-field `errors`: a filter, `page_size` or `count`), a `cursor` that is not this list's, yours and this ordering's (`cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch`), or `?page=` (`page_not_supported`: lists page by cursor). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3784,15 +3772,6 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The page is past the end of the list (`not_found`). */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4649,8 +4628,12 @@ export interface operations {
     items_list: {
         parameters: {
             query?: {
+                /** @description `true`: `count` is the number of results across all pages (one more query, reading every matching row); otherwise `count` is null. */
+                count?: boolean;
                 created_after?: string;
                 created_before?: string;
+                /** @description Where the page starts: the `cursor` of the `next` or `previous` link of the page before. Opaque; valid for the list, the user and the `ordering` it was issued for (400 `cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch` otherwise). */
+                cursor?: string;
                 is_completed?: boolean;
                 /**
                  * @description Ordering
@@ -4662,10 +4645,8 @@ export interface operations {
                  *     * `title` - Title
                  *     * `-title` - Title (descending)
                  */
-                ordering?: ("-created_at" | "-title" | "-updated_at" | "created_at" | "title" | "updated_at")[];
+                ordering?: "-created_at" | "-title" | "-updated_at" | "created_at" | "title" | "updated_at";
                 owner?: string;
-                /** @description A page number within the paginated result set. */
-                page?: number;
                 /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
                 page_size?: number;
                 search?: string;
@@ -4684,7 +4665,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedItemList"];
                 };
             };
-            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            /** @description Invalid input (`validation_error` with per-field `errors`: a filter, `page_size` or `count`), a `cursor` that is not this list's, yours and this ordering's (`cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch`), or `?page=` (`page_not_supported`: lists page by cursor). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4704,15 +4685,6 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The page is past the end of the list (`not_found`). */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5330,6 +5302,10 @@ export interface operations {
     users_list: {
         parameters: {
             query?: {
+                /** @description `true`: `count` is the number of results across all pages (one more query, reading every matching row); otherwise `count` is null. */
+                count?: boolean;
+                /** @description Where the page starts: the `cursor` of the `next` or `previous` link of the page before. Opaque; valid for the list, the user and the `ordering` it was issued for (400 `cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch` otherwise). */
+                cursor?: string;
                 email_verified?: boolean;
                 group?: string;
                 is_active?: boolean;
@@ -5345,9 +5321,7 @@ export interface operations {
                  *     * `last_login` - Last login
                  *     * `-last_login` - Last login (descending)
                  */
-                ordering?: ("-date_joined" | "-email" | "-last_login" | "date_joined" | "email" | "last_login")[];
-                /** @description A page number within the paginated result set. */
-                page?: number;
+                ordering?: "-date_joined" | "-email" | "-last_login" | "date_joined" | "email" | "last_login";
                 /** @description Results per page, 20 unless asked; more than 100 is capped at 100. */
                 page_size?: number;
                 search?: string;
@@ -5366,7 +5340,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedUserAdminList"];
                 };
             };
-            /** @description Invalid input (`validation_error` with per-field `errors`) or a malformed request. */
+            /** @description Invalid input (`validation_error` with per-field `errors`: a filter, `page_size` or `count`), a `cursor` that is not this list's, yours and this ordering's (`cursor_invalid`, `cursor_list_mismatch`, `cursor_user_mismatch`, `cursor_ordering_mismatch`), or `?page=` (`page_not_supported`: lists page by cursor). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5386,15 +5360,6 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The page is past the end of the list (`not_found`). */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
