@@ -16,6 +16,7 @@ class ItemViewSet(OwnedResourceViewSet):
     input_serializer_class = ItemWriteSerializer
     filterset_class = ItemFilter
     api_scope = "items"
+    cache_responses = True
 
     def perform_create(self, data):
         # IsAuthenticated has let the request in: its user is a User, not AnonymousUser.

@@ -385,8 +385,9 @@ class OwnedResourceContract:
 
     @pytest.mark.parametrize("role", ["member", "staff"])
     def test_contract_list_queries_do_not_grow_with_the_page(
-        self, client_for, user, staff_user, role, django_assert_max_num_queries
+        self, client_for, user, staff_user, role, django_assert_max_num_queries, settings
     ):
+        settings.RESPONSE_CACHE_SECONDS = 0  # the queries of the list itself
         client = client_for(user if role == "member" else staff_user)
         limit = self.max_list_queries[role]
         self.make(user)
@@ -403,8 +404,9 @@ class OwnedResourceContract:
         assert len(thirty_rows) == len(one_row)
 
     def test_contract_list_deep_page_costs_what_the_first_does_and_counts_only_when_asked(
-        self, auth_client, user
+        self, auth_client, user, settings
     ):
+        settings.RESPONSE_CACHE_SECONDS = 0  # the queries of the list itself
         for _ in range(12):
             self.make(user)
         pages = pages_forward(auth_client, self.url, {"page_size": 2})
@@ -539,6 +541,127 @@ class OwnedResourceContract:
         assert response.status_code == 204
         assert self.stored(obj) is None
         assert_problem(auth_client.get(self.detail_url(obj)), 404, "not_found")
+
+    # --- response caching (viewsets with cache_responses) ---------------------------------
+
+    def needs_response_cache(self) -> None:
+        if not getattr(resolve(self.url).func.cls, "cache_responses", False):
+            pytest.skip("this resource does not cache its responses")
+
+    def test_contract_a_members_repeated_reads_are_served_without_a_query(
+        self, auth_client, user, django_assert_num_queries
+    ):
+        self.needs_response_cache()
+        obj = self.make(user)
+        for url in (self.url, self.detail_url(obj)):
+            first = auth_client.get(url)
+            with django_assert_num_queries(0):
+                again = auth_client.get(url)
+            assert again.status_code == 200
+            assert again.json() == first.json()
+            assert again["ETag"] == first["ETag"]
+
+    def test_contract_a_write_through_the_api_is_read_back_at_once(self, auth_client, user):
+        self.needs_response_cache()
+        obj = self.make(user)
+        auth_client.get(self.url), auth_client.get(self.detail_url(obj))
+        created = self.create(auth_client)
+        assert created.status_code == 201, created.content
+        listed = ids_of([auth_client.get(self.url)])
+        assert created.json()["id"] in listed
+        if self.update_body is not None:
+            patched = auth_client.patch(self.detail_url(obj), self.update_body, format="json")
+            assert patched.status_code == 200
+            assert auth_client.get(self.detail_url(obj)).json() == patched.json()
+        assert auth_client.delete(self.detail_url(obj)).status_code == 204
+        assert_problem(auth_client.get(self.detail_url(obj)), 404, "not_found")
+        assert str(obj.pk) not in ids_of([auth_client.get(self.url)])
+
+    @pytest.mark.parametrize(
+        "write",
+        ["save", "queryset update", "bulk update", "bulk create", "queryset delete", "delete"],
+    )
+    def test_contract_a_write_by_any_path_is_read_back_at_once(self, auth_client, user, write):
+        self.needs_response_cache()
+        model = self.model_class()
+        obj = self.make(user)
+        detail = self.detail_url(obj)
+        before = {url: auth_client.get(url).json() for url in (self.url, detail)}
+        if write == "save":
+            obj.created_at = NOON
+            obj.save()
+        elif write == "queryset update":
+            model.objects.filter(pk=obj.pk).update(created_at=NOON)
+        elif write == "bulk update":
+            obj.created_at = NOON
+            model.objects.bulk_update([obj], ["created_at"])
+        elif write == "bulk create":
+            model.objects.bulk_create([baker.prepare(self.model, owner=user)])
+        else:
+            (model.objects.filter(pk=obj.pk) if write == "queryset delete" else obj).delete()
+        after = {url: auth_client.get(url) for url in before}
+        assert after[self.url].json() != before[self.url]
+        if write in {"save", "queryset update", "bulk update"}:
+            assert after[detail].json() != before[detail]
+        if write.endswith("delete"):
+            assert_problem(after[detail], 404, "not_found")
+
+    def test_contract_an_admin_deletion_is_read_back_at_once(
+        self, auth_client, user, admin_client
+    ):
+        self.needs_response_cache()
+        obj = self.make(user)
+        auth_client.get(self.url)
+        meta = self.model_class()._meta
+        changelist = f"/admin/{meta.app_label}/{meta.model_name}/"
+        response = admin_client.post(
+            changelist, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+        )
+        assert response.status_code == 302
+        assert str(obj.pk) not in ids_of([auth_client.get(self.url)])
+
+    def test_contract_two_users_asking_the_same_never_cross(self, client_for, user, other_user):
+        self.needs_response_cache()
+        mine, theirs = self.make(user), self.make(other_user)
+        ann, bob = client_for(user), client_for(other_user)
+        for _ in range(2):
+            assert ids_of([ann.get(self.url)]) == [str(mine.pk)]
+            assert ids_of([bob.get(self.url)]) == [str(theirs.pk)]
+        assert_problem(bob.get(self.detail_url(mine)), 404, "not_found")
+
+    def test_contract_staff_are_never_served_a_members_entry(
+        self, client_for, user, other_user, staff_user
+    ):
+        self.needs_response_cache()
+        mine, theirs = self.make(user), self.make(other_user)
+        ann, staff = client_for(user), client_for(staff_user)
+        assert ids_of([ann.get(self.url)]) == [str(mine.pk)]
+        assert set(ids_of([staff.get(self.url)])) == {str(mine.pk), str(theirs.pk)}
+        assert ids_of([ann.get(self.url)]) == [str(mine.pk)]
+
+    def test_contract_a_list_page_has_an_etag_and_answers_304(self, auth_client, user):
+        obj = self.make(user)
+        first = auth_client.get(self.url)
+        assert first["ETag"].startswith('"')
+        again = auth_client.get(self.url, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304
+        assert again["ETag"] == first["ETag"]
+        obj.delete()
+        changed = auth_client.get(self.url, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert changed.status_code == 200
+        assert changed["ETag"] != first["ETag"]
+
+    def test_contract_with_redis_down_reads_come_from_the_database(
+        self, auth_client, user, settings
+    ):
+        self.needs_response_cache()
+        from config.tests.test_dependencies import REDIS_DOWN
+
+        obj = self.make(user)
+        settings.CACHES = REDIS_DOWN
+        assert ids_of([auth_client.get(self.url)]) == [str(obj.pk)]
+        obj.delete()
+        assert ids_of([auth_client.get(self.url)]) == []
 
 
 def _without_request_id(body: dict) -> dict:

@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from django.conf import settings
 from django.db import models
 from django.utils.http import parse_etags
 from rest_framework import mixins, status, viewsets
@@ -111,6 +112,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         user = self.request.user
         return (
             self.cache_responses
+            and settings.RESPONSE_CACHE_SECONDS > 0
             and self.request.method == "GET"
             and user.is_authenticated
             # Staff read everyone's rows: never kept under one owner.

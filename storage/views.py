@@ -2,7 +2,7 @@ from typing import cast
 
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, status
+from rest_framework import generics, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from config.api.parsers import JSONParser
 from resources.views import (
     ResourceCreateMixin,
     ResourceDestroyMixin,
+    ResourceListMixin,
     ResourceRetrieveMixin,
     ResourceViewSet,
 )
@@ -46,12 +47,13 @@ class StoredFileViewSet(
     ResourceCreateMixin,
     ResourceRetrieveMixin,
     ResourceDestroyMixin,
-    mixins.ListModelMixin,
+    ResourceListMixin,
     ResourceViewSet,
 ):
     """Your files; staff with ``storage.view_storedfile`` see everyone's (read-only)."""
 
     api_scope = "files"
+    cache_responses = True
 
     queryset = StoredFile.objects.all()
     serializer_class = StoredFileSerializer

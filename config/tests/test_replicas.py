@@ -209,6 +209,8 @@ def _scenario(primary: str, replica: str) -> dict:
             "DATABASE_REPLICA_URLS": replica,
             "DB_REPLICA_STICKY_SECONDS": "1",
             "DB_CONNECT_TIMEOUT": "2",
+            # Where reads go, not whether Redis answers them first.
+            "RESPONSE_CACHE_SECONDS": "0",
             "ALLOWED_HOSTS": "testserver",
         },
         capture_output=True,
