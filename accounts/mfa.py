@@ -40,6 +40,7 @@ from accounts.exceptions import (
     RecoveryCodeUsed,
 )
 from accounts.models import RecoveryCode, TotpDevice, User
+from accounts.tokens import active_user_by_uid, signed_payload
 from config.api.exceptions import ApplicationError
 
 RECOVERY_CODE_COUNT = 10
@@ -171,15 +172,14 @@ def challenge_user_id(challenge: str) -> str | None:
 
 def challenge_check(challenge: str) -> User:
     """The user who earned ``challenge``; refused once expired or the password changed."""
-    try:
-        payload = signing.loads(
-            challenge, salt=_CHALLENGE_SALT, max_age=settings.MFA_CHALLENGE_SECONDS
-        )
-    except signing.SignatureExpired as error:
-        raise MfaChallengeExpired() from error
-    except signing.BadSignature as error:
-        raise MfaChallengeInvalid() from error
-    user = User.objects.filter(pk=payload.get("uid"), is_active=True).first()
+    payload = signed_payload(
+        challenge,
+        salt=_CHALLENGE_SALT,
+        max_age=settings.MFA_CHALLENGE_SECONDS,
+        expired=MfaChallengeExpired,
+        invalid=MfaChallengeInvalid,
+    )
+    user = active_user_by_uid(str(payload.get("uid")))
     if user is None or payload.get("pwd") != get_md5_hash_password(user.password):
         raise MfaChallengeInvalid()
     return user

@@ -27,6 +27,7 @@ from accounts.exceptions import (
     VerificationTokenInvalid,
 )
 from accounts.models import User
+from config.api.exceptions import ApplicationError
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def password_reset_token_make(*, user: User) -> EmailToken:
 
 def password_reset_token_check(*, uid: str, token: str) -> User:
     """The user the reset token belongs to; raises when it is invalid, used or expired."""
-    user = _active_user_by_uid(uid)
+    user = active_user_by_uid(uid)
     if user is None:
         raise ResetTokenInvalid()
     if _password_reset_tokens.check_token(user, token):
@@ -70,6 +71,26 @@ def _reset_token_age_seconds(token: str) -> int:
     return int((datetime.now() - datetime(2001, 1, 1)).total_seconds()) - issued  # noqa: DTZ005
 
 
+def signed_payload(
+    token: str,
+    *,
+    salt: str,
+    max_age: int,
+    expired: type[ApplicationError],
+    invalid: type[ApplicationError],
+) -> dict:
+    """What ``signing.dumps`` signed under ``salt``; ``expired`` or ``invalid`` if not that."""
+    try:
+        payload = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.SignatureExpired as error:
+        raise expired() from error
+    except signing.BadSignature as error:
+        raise invalid() from error
+    if not isinstance(payload, dict):
+        raise invalid()
+    return payload
+
+
 def email_verification_token_make(*, user: User) -> EmailToken:
     token = signing.dumps({"uid": str(user.pk), "email": user.email}, salt=_VERIFICATION_SALT)
     return EmailToken(uid=str(user.pk), token=token)
@@ -77,15 +98,14 @@ def email_verification_token_make(*, user: User) -> EmailToken:
 
 def email_verification_token_check(*, uid: str, token: str) -> User:
     """The user whose current email the token verifies; raises when invalid or expired."""
-    try:
-        payload = signing.loads(
-            token, salt=_VERIFICATION_SALT, max_age=settings.EMAIL_VERIFICATION_TIMEOUT
-        )
-    except signing.SignatureExpired as error:
-        raise VerificationTokenExpired() from error
-    except signing.BadSignature as error:
-        raise VerificationTokenInvalid() from error
-    user = _active_user_by_uid(uid)
+    payload = signed_payload(
+        token,
+        salt=_VERIFICATION_SALT,
+        max_age=settings.EMAIL_VERIFICATION_TIMEOUT,
+        expired=VerificationTokenExpired,
+        invalid=VerificationTokenInvalid,
+    )
+    user = active_user_by_uid(uid)
     if user is None or payload != {"uid": str(user.pk), "email": user.email}:
         raise VerificationTokenInvalid()
     return user
@@ -118,15 +138,14 @@ def email_change_token_check(*, uid: str, token: str) -> EmailChange:
     Used means the account's address (or its verification) changed since the link was
     made: the first use changes both, so a link works once.
     """
-    try:
-        payload = signing.loads(
-            token, salt=_EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CHANGE_TIMEOUT
-        )
-    except signing.SignatureExpired as error:
-        raise EmailChangeTokenExpired() from error
-    except signing.BadSignature as error:
-        raise EmailChangeTokenInvalid() from error
-    user = _active_user_by_uid(uid)
+    payload = signed_payload(
+        token,
+        salt=_EMAIL_CHANGE_SALT,
+        max_age=settings.EMAIL_CHANGE_TIMEOUT,
+        expired=EmailChangeTokenExpired,
+        invalid=EmailChangeTokenInvalid,
+    )
+    user = active_user_by_uid(uid)
     if (
         user is None
         or payload["uid"] != str(user.pk)
@@ -145,7 +164,7 @@ def _email_state_digest(user: User) -> str:
     return salted_hmac(_EMAIL_CHANGE_SALT, state).hexdigest()
 
 
-def _active_user_by_uid(uid: str) -> User | None:
+def active_user_by_uid(uid: str) -> User | None:
     try:
         user_id = uuid.UUID(str(uid))
     except ValueError:
