@@ -7,6 +7,7 @@ from django.db import models
 from django.http import Http404
 
 from config.api.exceptions import PreconditionFailed
+from resources.events import announce_after_commit, resource_announce, resource_announcement
 from resources.models import entity_tag
 
 Model = TypeVar("Model", bound=models.Model)
@@ -38,9 +39,12 @@ def resource_create(instance: Model) -> Model:
     create request, measured). A service that writes anything besides the row (another
     row, an ``on_commit`` side effect) decorates itself with ``transaction.atomic`` as
     usual, and this INSERT joins that transaction.
+
+    Every write here is announced once it commits (``resources.events``).
     """
     resource_validate(instance)
     instance.save(force_insert=True)
+    resource_announce(instance, "created")
     return instance
 
 
@@ -81,11 +85,15 @@ def resource_update(*, instance: Model, data: Mapping[str, Any]) -> Model:
     values = {field.attname: getattr(instance, field.attname) for field in fields}
     if not type(instance)._base_manager.filter(pk=instance.pk).update(**values):
         raise Http404
+    resource_announce(instance, "updated")
     return instance
 
 
 def resource_delete(*, instance: models.Model) -> None:
     """Delete the row; one that a concurrent request deleted first is a 404."""
+    # Shown as it is before the deletion, which clears its primary key.
+    announcement = resource_announcement(instance, "deleted")
     _, deleted = instance.delete()
     if not deleted.get(instance._meta.label):
         raise Http404
+    announce_after_commit(announcement)
