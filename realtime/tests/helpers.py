@@ -35,12 +35,14 @@ class SlowClient(WebsocketCommunicator):
     def __init__(self, *args: Any, unread: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._unread = unread
+        self._socket: asyncio.Queue | None = None
 
     @property
     def output_queue(self) -> asyncio.Queue:
-        if self._output_queue is None:
-            self._output_queue = asyncio.Queue(maxsize=self._unread)
-        return self._output_queue
+        # Made on first use, inside the test's event loop.
+        if self._socket is None:
+            self._socket = asyncio.Queue(maxsize=self._unread)
+        return self._socket
 
 
 @contextlib.asynccontextmanager
@@ -89,3 +91,63 @@ async def next_event(socket: WebsocketCommunicator, timeout: float = 3) -> dict[
 
 def closing(code: CloseCode) -> tuple[int, str]:
     return int(code), code.reason
+
+
+def uses_redis() -> bool:
+    from channels.layers import get_channel_layer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    return isinstance(get_channel_layer(), RedisPubSubChannelLayer)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def channel_layer_at(settings, url: str) -> None:
+    """Point the channel layer (and so publishing and the places) at ``url``."""
+    from config.settings.env import build_channel_layer
+
+    settings.CHANNEL_LAYERS = {
+        "default": build_channel_layer(
+            url,
+            prefix=settings.REALTIME_CHANNEL_PREFIX,
+            socket_timeout=settings.REALTIME_REDIS_SOCKET_TIMEOUT,
+        )
+    }
+
+
+class RedisProxy:
+    """A TCP relay to the suite's Redis that can be cut: Redis going away, for real sockets."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        return f"redis://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/0"
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        self.writers += [writer, upstream_writer]
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    async def cut(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.transport.abort()

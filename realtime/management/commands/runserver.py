@@ -39,7 +39,8 @@ class Command(runserver.Command):
         "Serve the API and the live-updates WebSockets (config.asgi, with uvicorn) for "
         "development, reloading on code changes, with the static files."
     )
-    server_cls = DevelopmentServer
+    # Django's run() uses only what DevelopmentServer has of a WSGIServer.
+    server_cls = DevelopmentServer  # type: ignore[assignment]
 
     def get_handler(self, *args: Any, **options: Any) -> Any:
         application = get_default_application()
