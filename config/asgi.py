@@ -19,7 +19,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 http_application = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
 
-from realtime.routing import websocket_application  # noqa: E402
+# Named, as config/urls.py names the apps' URLconfs: config imports no app above it.
+websocket_application = import_string("realtime.routing.websocket_application")
 
 application = ProtocolTypeRouter({"http": http_application, "websocket": websocket_application})

@@ -8,6 +8,7 @@ class RealtimeConfig(AppConfig):
     verbose_name = "Live updates"
 
     def ready(self) -> None:
+        from realtime import checks  # noqa: F401  (registers the deployment check)
         from realtime.events import resource_event_publish
         from resources.events import resource_committed
 
