@@ -74,7 +74,9 @@ class EventsConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()
-        self._outbox: asyncio.Queue[str] = asyncio.Queue(settings.REALTIME_MAX_PENDING_EVENTS)
+        # At least one: a queue of size 0 would be unbounded.
+        pending = max(1, settings.REALTIME_MAX_PENDING_EVENTS)
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(pending)
         self._tasks: set[asyncio.Task] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._closing = False

@@ -52,8 +52,19 @@ def resource_event_publish(
     sender: Any, *, event_type: str, owner_id: uuid.UUID, data: Any, **kwargs: Any
 ) -> None:
     """Receiver of ``resources.events.resource_committed``: one event to the owner."""
-    text = protocol.event(event_type=event_type, data=data, at=timezone.now())
-    event_publish(group=user_group(owner_id), text=text)
+    group = user_group(owner_id)
+    if could_be_heard(group):
+        text = protocol.event(event_type=event_type, data=data, at=timezone.now())
+        event_publish(group=group, text=text)
+
+
+def could_be_heard(group: str) -> bool:
+    """False when no socket can hear ``group``: with the in-process layer (no Redis),
+    only sockets of this very process (runserver) can, and a gunicorn worker holds none."""
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        return has_local_sockets(group)
+    return layer is not None
 
 
 def event_publish(*, group: str, text: str) -> None:
@@ -62,11 +73,7 @@ def event_publish(*, group: str, text: str) -> None:
     message = {"type": EVENT_MESSAGE, "text": text}
     if isinstance(layer, RedisPubSubChannelLayer):
         _redis_publish(layer, group, message)
-    elif isinstance(layer, InMemoryChannelLayer):
-        # In-process: only sockets of this very process (runserver) can hear it.
-        if has_local_sockets(group):
-            async_to_sync(layer.group_send)(group, message)
-    elif layer is not None:
+    elif could_be_heard(group):
         async_to_sync(layer.group_send)(group, message)
 
 

@@ -6,6 +6,7 @@ import urllib.request
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import close_old_connections, connections
 from websockets.sync.client import connect
 
 from realtime.management.commands.runserver import Command as RunserverCommand
@@ -17,8 +18,12 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
-def development_server():
+def development_server(monkeypatch):
     """What runserver starts (its server class and handler), on a free port."""
+    # The server's thread closes its database connection after each use, as in
+    # production with CONN_MAX_AGE=0, so none is left open when the test database goes.
+    monkeypatch.setattr("channels.db.close_old_connections", close_old_connections)
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     server = DevelopmentServer(("127.0.0.1", 0), handler_class=object)
     server.set_app(RunserverCommand().get_handler(use_static_handler=True, insecure_serving=True))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
