@@ -33,7 +33,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from config.ops.dependencies import REDIS_ERRORS
+from config.ops.dependencies import DEPENDENCY_ERRORS, REDIS_ERRORS
 from realtime import protocol
 from realtime.connections import connection_places, local_socket_joined, local_socket_left
 from realtime.events import user_group
@@ -55,7 +55,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
             await super().__call__(scope, receive, send)
         except REDIS_ERRORS as error:
             # The layer could not subscribe this socket's channel before it opened.
-            logger.warning("channel layer unavailable: %s", error)
+            _layer_failed(error)
             if not self._accepted:
                 await receive()  # websocket.connect
                 await send({"type": "websocket.accept"})
@@ -144,7 +144,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
             self.user_id = verified.user_id
             await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         except REDIS_ERRORS as error:
-            logger.warning("channel layer unavailable: %s", error)
+            _layer_failed(error)
             await self._close(CloseCode.TRY_AGAIN_LATER)
             return False
         local_socket_joined(user_group(self.user_id), self.channel_name)
@@ -179,7 +179,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
             try:
                 await connection_places().renew(self.user_id, self.channel_name)
             except REDIS_ERRORS as error:
-                logger.warning("channel layer unavailable: %s", error)
+                _layer_failed(error)
                 self._close_soon(CloseCode.TRY_AGAIN_LATER)
                 return
             self._push(protocol.ping())
@@ -223,12 +223,21 @@ class EventsConsumer(AsyncWebsocketConsumer):
             await connection_places().give_back(user_id, self.channel_name)
         except REDIS_ERRORS as error:
             # The place lapses with its lease; the layer drops the subscription itself.
-            logger.warning("channel layer unavailable while leaving: %s", error)
+            _layer_failed(error)
 
     def _start(self, work) -> None:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _layer_failed(error: BaseException) -> None:
+    DEPENDENCY_ERRORS.labels("channel_layer").inc()
+    logger.warning(
+        "channel layer unavailable: %s",
+        error,
+        extra={"dependency": "channel_layer", "code": "channel_layer_unavailable"},
+    )
 
 
 def _close_message(code: CloseCode) -> dict[str, Any]:
