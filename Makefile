@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev lock lock-check upgrade run test lint typecheck hooks fmt migrate makemigrations superuser schema schema-check client client-check check-deploy shell clean seed worker periodic storage-check bench bench-check resource
+.PHONY: help install install-dev lock lock-check upgrade run test lint typecheck hooks fmt migrate makemigrations superuser schema schema-check client client-check check-deploy shell clean seed worker realtime periodic storage-check bench bench-check resource
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -56,6 +56,7 @@ run: $(RUNTIME_STAMP) ## Migrate and serve the API on http://127.0.0.1:8000 (HOS
 	@echo "    OpenAPI schema:        http://$(HOST):$(PORT)/api/schema/"
 	@echo "    Admin:                 http://$(HOST):$(PORT)/admin/  (create a login: make superuser)"
 	@echo "    Health:                http://$(HOST):$(PORT)/health/ready"
+	@echo "    Live updates:          ws://$(HOST):$(PORT)/ws/v1/events/  (WebSocket)"
 	@echo ""
 	$(MANAGE) runserver $(HOST):$(PORT)
 
@@ -126,6 +127,7 @@ client-check: $(CLIENT)/node_modules/.package-lock.json ## Fail when the TypeScr
 check-deploy: $(RUNTIME_STAMP) ## Run Django's deployment checks with production-like settings
 	DEBUG=false SECRET_KEY=$$($(RANDOM_SECRET)) JWT_SIGNING_KEY=$$($(RANDOM_SECRET)) \
 	ALLOWED_HOSTS=api.example.com STORAGE_BACKEND=s3 S3_BUCKET=keel-example \
+	REDIS_URL=redis://redis.example.com:6379/0 \
 	$(MANAGE) check --deploy --fail-level WARNING
 
 seed: $(RUNTIME_STAMP) ## Create demo users and items (USERS=5 ITEMS=100)
@@ -134,6 +136,9 @@ seed: $(RUNTIME_STAMP) ## Create demo users and items (USERS=5 ITEMS=100)
 resource: $(DEV_STAMP) ## Generate an owned resource app, registered under /api/v1/ (NAME=notes)
 	@test -n "$(NAME)" || { echo "usage: make resource NAME=notes [MODEL=Note]"; exit 2; }
 	$(MANAGE) startresource $(NAME) $(if $(MODEL),--model $(MODEL))
+
+realtime: $(RUNTIME_STAMP) ## Serve the live-updates WebSockets as their own process (uvicorn, REALTIME_BIND)
+	$(MANAGE) serve_realtime
 
 worker: $(RUNTIME_STAMP) ## Run a background task worker (with TASKS_BACKEND=django_tasks_db.DatabaseBackend)
 	$(MANAGE) db_worker

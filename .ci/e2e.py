@@ -1,4 +1,5 @@
-"""End-to-end checks over real HTTP against a running Keel (gunicorn), stdlib only.
+"""End-to-end checks over real HTTP against a running Keel (gunicorn), stdlib only
+(and websockets, a runtime requirement, for the live-updates socket).
 
 python .ci/e2e.py flow BASE_URL MAIL_DIR
     register -> verify (link from the emailed file) -> login -> item CRUD -> API key ->
@@ -9,6 +10,9 @@ python .ci/e2e.py resource BASE_URL PATH
     a resource made by startresource (PATH: /api/v1/notes/) keeps the contract over HTTP
 python .ci/e2e.py member-token BASE_URL
     registers a new member and prints an access token (for the fuzzer)
+python .ci/e2e.py events BASE_URL WS_BASE_URL
+    live updates: sockets on WS_BASE_URL (the realtime process, or runserver) receive the
+    events of items written over REST on BASE_URL, their owner's only
 """
 
 import base64
@@ -299,6 +303,66 @@ def resource(base: str, path: str) -> None:
     check(status == 200 and path in schema["paths"], "the OpenAPI schema documents it")
 
 
+def events(base: str, ws_base: str) -> None:
+    """Items written through BASE reach their owner's socket on WS_BASE, and only theirs."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    api = f"{base}/api/v1"
+    ann, bob = registered_token(api), registered_token(api)
+    url = f"{ws_base}/ws/v1/events/"
+    with connect(url, open_timeout=10) as anns, connect(url, open_timeout=10) as bobs:
+        for socket, token in ((anns, ann), (bobs, bob)):
+            socket.send(json.dumps({"type": "authenticate", "token": token}))
+            answer = json.loads(socket.recv(timeout=10))
+            check(answer["type"] == "authenticated", "the socket authenticates with its message")
+        status, _, item = call("POST", f"{api}/items/", {"title": "live"}, token=ann)
+        check(status == 201, "item created over REST")
+        event = next_event(anns)
+        check(
+            event["type"] == "item.created" and event["data"] == item,
+            "item.created reaches the owner's socket with the REST body, within 5 s",
+        )
+        status, _, item = call("PATCH", f"{api}/items/{item['id']}/", {"title": "x"}, token=ann)
+        event = next_event(anns)
+        check(event["type"] == "item.updated" and event["data"] == item, "item.updated too")
+        status, _, _ = call("DELETE", f"{api}/items/{item['id']}/", token=ann)
+        event = next_event(anns)
+        check(event["type"] == "item.deleted" and event["data"]["id"] == item["id"], "deleted")
+        check(next_event(bobs, timeout=0.5) is None, "another user's socket heard none of it")
+    with connect(url, open_timeout=10) as socket:
+        socket.send(json.dumps({"type": "authenticate", "token": "not-a-token"}))
+        try:
+            socket.recv(timeout=10)
+            code = None
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else None
+        check(code == 4002, "an invalid token closes the socket with 4002")
+
+
+def next_event(socket, timeout: float = 5) -> dict | None:
+    """The next frame that is not a heartbeat, or None if none comes in time."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frame = json.loads(socket.recv(timeout=left))
+        except TimeoutError:
+            return None
+        if frame["type"] != "ping":
+            return frame
+    return None
+
+
+def registered_token(api: str) -> str:
+    """A new member's access token."""
+    body = {"email": f"e2e-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
+    status, _, _ = call("POST", f"{api}/auth/register/", body)
+    check(status == 201, "register a member")
+    status, _, pair = call("POST", f"{api}/auth/login/", body)
+    check(status == 200, "log the member in")
+    return pair["access"]
+
+
 def member_token(base: str) -> None:
     body = {"email": f"fuzz-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
     status, _, _ = call("POST", f"{base}/api/v1/auth/register/", body)
@@ -318,6 +382,8 @@ if __name__ == "__main__":
         flow(base_url.rstrip("/"), Path(argument))
     elif command == "resource":
         resource(base_url.rstrip("/"), argument)
+    elif command == "events":
+        events(base_url.rstrip("/"), argument.rstrip("/"))
     else:
         graceful_shutdown(base_url.rstrip("/"), int(argument))
     finish()

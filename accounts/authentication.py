@@ -55,6 +55,10 @@ class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's bearer authentication, its user from ``accounts.auth_cache`` (or one
     query), the user's throttle counted in the same round trip; tags the request's logs."""
 
+    # The request being authenticated; None when a caller checks a token itself (the
+    # realtime socket's first message calls get_user directly).
+    request = None
+
     def authenticate(self, request):
         self.request = request
         result = super().authenticate(request)
@@ -81,9 +85,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise InvalidToken("Token contained no recognizable user identification") from error
         except User.DoesNotExist as error:
             raise AuthenticationFailed("User not found", code="user_not_found") from error
-        if counter is not None and count is not None:
+        if self.request is not None and counter is not None and count is not None:
             self.request._request.precounted_throttles = {counter[0]: count}
-        if read is not None:
+        if self.request is not None and read is not None:
             self.request._request.preflight = read
         if not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
@@ -102,13 +106,13 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     def _view_preflight_keys(self, user_id: Any) -> list[str]:
         """What the view will read from the cache for this user (``preflight_keys``)."""
-        view = self.request.parser_context.get("view")
+        view = self.request.parser_context.get("view") if self.request is not None else None
         preflight_keys = getattr(view, "preflight_keys", None)
         return preflight_keys(self.request, user_id) if preflight_keys else []
 
     def _user_throttle_counter(self, user_id: Any) -> tuple[str, int] | None:
         """The counter the view's per-user throttle will count this request in, if any."""
-        view = self.request.parser_context.get("view")
+        view = self.request.parser_context.get("view") if self.request is not None else None
         for throttle_class in getattr(view, "throttle_classes", ()):
             if issubclass(throttle_class, UserRateThrottle):
                 return throttle_class().counter_for(user_id)

@@ -45,6 +45,7 @@ from config.tests.pages import (
     plan_nodes,
 )
 from config.tests.problems import assert_problem, error_pairs
+from resources.events import registered_event_names, resource_committed
 from resources.models import entity_tag
 
 FOREIGN_ID = "00000000-0000-4000-8000-000000000000"
@@ -663,6 +664,85 @@ class OwnedResourceContract:
         assert ids_of([auth_client.get(self.url)]) == [str(obj.pk)]
         obj.delete()
         assert ids_of([auth_client.get(self.url)]) == []
+
+    # --- live updates: every write is announced once it commits (resources.events) ---------
+
+    @pytest.fixture
+    def announcements(self):
+        """The ``resource_committed`` announcements sent during the test, in order."""
+        heard: list[dict[str, Any]] = []
+
+        def hear(sender, **announcement):
+            heard.append({key: announcement[key] for key in ("event_type", "owner_id", "data")})
+
+        resource_committed.connect(hear, weak=False)
+        yield heard
+        resource_committed.disconnect(hear)
+
+    def event_type(self, action: str) -> str:
+        names = registered_event_names()
+        model = apps.get_model(self.model)
+        assert model in names, f"{self.model} is not registered: see resources/events.py"
+        return f"{names[model]}.{action}"
+
+    def test_contract_create_is_announced_after_commit_with_the_rest_body(
+        self, auth_client, user, announcements, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = self.create(auth_client)
+            assert announcements == []
+
+        assert response.status_code == 201, response.content
+        event_type = self.event_type("created")
+        assert announcements == [
+            {"event_type": event_type, "owner_id": user.pk, "data": response.json()}
+        ]
+
+    def test_contract_update_is_announced_after_commit_with_the_rest_body(
+        self, auth_client, user, announcements, django_capture_on_commit_callbacks
+    ):
+        self.needs_update()
+        obj = self.make(user)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = auth_client.patch(self.detail_url(obj), self.update_body, format="json")
+            assert announcements == []
+
+        assert response.status_code == 200, response.content
+        event_type = self.event_type("updated")
+        assert announcements == [
+            {"event_type": event_type, "owner_id": user.pk, "data": response.json()}
+        ]
+
+    def test_contract_delete_is_announced_after_commit_with_the_last_rest_body(
+        self, auth_client, user, announcements, django_capture_on_commit_callbacks
+    ):
+        obj = self.make(user)
+        shown = auth_client.get(self.detail_url(obj)).json()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = auth_client.delete(self.detail_url(obj))
+            assert announcements == []
+
+        assert response.status_code == 204
+        assert announcements == [
+            {"event_type": self.event_type("deleted"), "owner_id": user.pk, "data": shown}
+        ]
+
+    def test_contract_refused_writes_announce_nothing(
+        self, auth_client, user, other_user, announcements, django_capture_on_commit_callbacks
+    ):
+        obj = self.make(other_user)
+        mine = self.make(user)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            for method, body in self.writes():
+                getattr(auth_client, method)(self.detail_url(obj), body, format="json")
+                getattr(auth_client, method)(
+                    self.detail_url(mine), body, format="json", HTTP_IF_MATCH='"stale"'
+                )
+
+        assert announcements == []
 
 
 def _without_request_id(body: dict) -> dict:

@@ -7,6 +7,7 @@ from django.db import models
 from django.http import Http404
 
 from config.api.exceptions import PreconditionFailed
+from resources.events import announce_after_commit, resource_announce, resource_announcement
 from resources.models import entity_tag
 from resources.response_cache import owners_changed
 
@@ -39,9 +40,12 @@ def resource_create(instance: Model) -> Model:
     create request, measured). A service that writes anything besides the row (another
     row, an ``on_commit`` side effect) decorates itself with ``transaction.atomic`` as
     usual, and this INSERT joins that transaction.
+
+    Every write here is announced once it commits (``resources.events``).
     """
     resource_validate(instance)
     instance.save(force_insert=True)
+    resource_announce(instance, "created")
     return instance
 
 
@@ -84,11 +88,15 @@ def resource_update(*, instance: Model, data: Mapping[str, Any]) -> Model:
         raise Http404
     # An UPDATE sends no signal: the owner's kept responses are told here.
     owners_changed(type(instance), [instance.owner_id])  # type: ignore[attr-defined]
+    resource_announce(instance, "updated")
     return instance
 
 
 def resource_delete(*, instance: models.Model) -> None:
     """Delete the row; one that a concurrent request deleted first is a 404."""
+    # Shown as it is before the deletion, which clears its primary key.
+    announcement = resource_announcement(instance, "deleted")
     _, deleted = instance.delete()
     if not deleted.get(instance._meta.label):
         raise Http404
+    announce_after_commit(announcement)

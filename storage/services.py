@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.api.exceptions import ApplicationError
+from resources.events import resource_announce
 from resources.services import resource_delete, resource_for_write
 from storage import tasks
 from storage.backends import file_storage, supports_presigned_urls
@@ -83,6 +84,7 @@ def file_upload(*, owner: User, upload: UploadedFile) -> StoredFile:
         with transaction.atomic():
             _check_quota(owner=owner, adding=size, lock=True)
             stored_file.save(force_insert=True)
+            resource_announce(stored_file, "created")
     except BaseException:
         # The row is what makes the object reachable; without it, drop the object.
         _delete_objects([stored_file.object_key])
@@ -287,6 +289,8 @@ def direct_upload_complete(*, stored_file: StoredFile) -> StoredFile:
         )
     stored_file.status = StoredFile.Status.ACTIVE
     stored_file.save(update_fields=["status"])
+    # A pending file is nobody's to see: for clients, the file is created now.
+    resource_announce(stored_file, "created")
     return stored_file
 
 

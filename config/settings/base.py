@@ -14,6 +14,7 @@ from corsheaders.defaults import default_headers
 
 from config.settings.env import (
     build_cache,
+    build_channel_layer,
     build_database,
     build_file_storage,
     env,
@@ -46,6 +47,8 @@ if not DEBUG:
     require_production_value("ALLOWED_HOSTS", ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
+    # First: its runserver (HTTP and WebSockets, through config.asgi) replaces Django's.
+    "realtime",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -89,6 +92,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 
 TEMPLATES = [
@@ -162,6 +166,33 @@ CACHES = {
         key_prefix=env.str("CACHE_KEY_PREFIX", default="keel"),
     )
 }
+
+# --- Live updates (realtime/: WebSockets at /ws/v1/events/) ----------------------------
+
+# The channel layer every web and realtime instance shares: Redis pub/sub (an event is
+# one PUBLISH). Empty: an in-process layer, which only reaches sockets held by the same
+# process (runserver in development).
+REALTIME_REDIS_URL = env.str("REALTIME_REDIS_URL", default="") or env.str("REDIS_URL", default="")
+# Pub/sub channels are not per Redis database: deployments sharing one Redis differ here.
+REALTIME_CHANNEL_PREFIX = env.str("REALTIME_CHANNEL_PREFIX", default="keel")
+# A hung Redis costs a write this long once, then the circuit breaker skips publishing.
+REALTIME_REDIS_SOCKET_TIMEOUT = env.float("REALTIME_REDIS_SOCKET_TIMEOUT", default=0.25)
+CHANNEL_LAYERS = {
+    "default": build_channel_layer(
+        REALTIME_REDIS_URL,
+        prefix=REALTIME_CHANNEL_PREFIX,
+        socket_timeout=REALTIME_REDIS_SOCKET_TIMEOUT,
+    )
+}
+REALTIME_MAX_CONNECTIONS_PER_USER = env.int("REALTIME_MAX_CONNECTIONS_PER_USER", default=5)
+# A socket must authenticate this soon after it opens.
+REALTIME_AUTH_TIMEOUT_SECONDS = env.float("REALTIME_AUTH_TIMEOUT_SECONDS", default=10.0)
+# A {"type": "ping"} this often; under the proxies' idle timeouts (nginx: 60 s).
+REALTIME_HEARTBEAT_SECONDS = env.float("REALTIME_HEARTBEAT_SECONDS", default=25.0)
+# Events waiting for a client that reads too slowly; one more and it is disconnected.
+REALTIME_MAX_PENDING_EVENTS = env.int("REALTIME_MAX_PENDING_EVENTS", default=100)
+# Where `manage.py serve_realtime` listens (the realtime process).
+REALTIME_BIND = env.str("REALTIME_BIND", default="127.0.0.1:8001")
 
 # --- Auth -----------------------------------------------------------------------------
 

@@ -123,6 +123,20 @@ def build_cache(url: str, *, socket_timeout: float, key_prefix: str) -> dict[str
     }
 
 
+def build_channel_layer(url: str, *, prefix: str, socket_timeout: float) -> dict[str, Any]:
+    """CHANNEL_LAYERS["default"]: Redis pub/sub for redis:// URLs, else in-process only."""
+    if not url.startswith(("redis://", "rediss://")):
+        return {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    return {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            # Connecting is bounded; reads are not, since a subscription waits for messages.
+            "hosts": [{"address": url, "socket_connect_timeout": socket_timeout}],
+            "prefix": prefix,
+        },
+    }
+
+
 def build_file_storage(backend: str, *, media_root: Any, **s3: Any) -> dict[str, Any]:
     """STORAGES["default"]: local files, or a private S3-compatible bucket."""
     if backend == "local":

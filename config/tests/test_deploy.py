@@ -456,6 +456,10 @@ def test_kubernetes_production_overlay_has_every_workload_in_its_namespace(kuber
         ("Ingress", "keel"),
         ("HorizontalPodAutoscaler", "keel-web"),
         ("PodDisruptionBudget", "keel-web"),
+        ("Deployment", "keel-realtime"),
+        ("Service", "keel-realtime"),
+        ("Ingress", "keel-realtime"),
+        ("PodDisruptionBudget", "keel-realtime"),
     }
     assert {resource["metadata"]["namespace"] for resource in kubernetes.values()} == {"keel"}
 

@@ -90,6 +90,31 @@ def test_direct_upload_round_trip_activates_the_file(s3_storage, auth_client, us
     assert urllib3.request("GET", download["Location"]).data == PDF
 
 
+def test_direct_upload_is_announced_as_file_created_once_completed_not_when_started(
+    s3_storage, auth_client, user, django_capture_on_commit_callbacks
+):
+    from resources.events import resource_committed
+
+    heard = []
+
+    def hear(sender, **announcement):
+        heard.append((announcement["event_type"], announcement["data"]))
+
+    resource_committed.connect(hear, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            started = start(auth_client).json()
+        announced_at_start = list(heard)
+        post_form(started, PDF)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = complete(auth_client, started)
+    finally:
+        resource_committed.disconnect(hear)
+
+    assert announced_at_start == []
+    assert heard == [("file.created", response.json())]
+
+
 def test_direct_upload_start_sanitises_the_filename(s3_storage, auth_client, user):
     response = start(auth_client, filename="../../etc/évil name.pdf")
 
