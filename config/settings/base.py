@@ -9,6 +9,7 @@ to start unless the secrets and hosts are set (see ``config/settings/env.py``). 
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal, cast
 
 from corsheaders.defaults import default_headers
 
@@ -426,10 +427,14 @@ SESSION_COOKIE_HTTPONLY = True
 JWT_REFRESH_COOKIE_NAME = "keel_refresh"
 JWT_REFRESH_COOKIE_PATH = "/api/v1/auth/token/"
 JWT_REFRESH_COOKIE_SECURE = SESSION_COOKIE_SECURE
-JWT_REFRESH_COOKIE_SAMESITE = one_of(
-    "JWT_REFRESH_COOKIE_SAMESITE",
-    env.str("JWT_REFRESH_COOKIE_SAMESITE", default="Strict"),
-    ("Strict", "Lax"),
+# Typed as the two values one_of lets through, which is what set_cookie accepts.
+JWT_REFRESH_COOKIE_SAMESITE = cast(
+    Literal["Strict", "Lax"],
+    one_of(
+        "JWT_REFRESH_COOKIE_SAMESITE",
+        env.str("JWT_REFRESH_COOKIE_SAMESITE", default="Strict"),
+        ("Strict", "Lax"),
+    ),
 )
 X_FRAME_OPTIONS = "DENY"
 
