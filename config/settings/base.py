@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "resources",
     "items",
     "storage",
+    "graphql_api",
     # startresource: new apps go above this line
 ]
 
@@ -254,6 +255,17 @@ STORAGE_HEALTH_CACHE_SECONDS = env.int("STORAGE_HEALTH_CACHE_SECONDS", default=1
 
 # Largest JSON (or form) body the API parses; larger ones are refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+
+# --- GraphQL (graphql_api, POST /api/graphql/) ----------------------------------------
+
+# What one request may ask for (graphql_api/limits.py); refused before anything runs.
+GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=8)
+GRAPHQL_MAX_COMPLEXITY = env.int("GRAPHQL_MAX_COMPLEXITY", default=5000)
+GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)
+# A query is small: the body limit is far below API_MAX_BODY_BYTES.
+GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", default=64 * 1024)
+# The schema is published as schema.graphql; production needs no introspection.
+GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
 
 # --- Email ----------------------------------------------------------------------------
 
