@@ -47,9 +47,12 @@ def problem_of(error: GraphQLError) -> Problem:
         # Raised by our own rules (graphql_api.limits), which name their code.
         return Problem(extensions["code"], 400, error.message, [])
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        if isinstance(error, GraphQLSyntaxError):
-            return Problem("graphql_parse_failed", 400, error.message, [])
+    if isinstance(error, GraphQLSyntaxError):
+        return Problem("graphql_parse_failed", 400, error.message, [])
+    # Outside a field (no path) but at a place in the document: validation or variable
+    # coercion refused it, even where a scalar's parser raised (a 5,000-digit Int).
+    document_error = error.path is None and error.locations
+    if original is None or isinstance(original, GraphQLError) or document_error:
         return Problem("graphql_validation_failed", 400, error.message, [])
     if isinstance(original, RecursionError):
         # graphql-core parses and validates recursively; a document this deep is refused.

@@ -62,6 +62,11 @@ class GraphQLView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [GraphQLBodyParser]
 
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # Answers are JSON whatever Accept asks for (a browser opening GraphiQL asks for
+        # HTML first): GraphQL over HTTP has no other representation to offer.
+        return super().perform_content_negotiation(request, force=True)
+
     def get(self, request: Request) -> HttpResponse:
         if not settings.DEBUG:
             raise MethodNotAllowed(cast(str, request.method))
