@@ -54,9 +54,6 @@ def problem_of(error: GraphQLError) -> Problem:
     document_error = error.path is None and error.locations
     if original is None or isinstance(original, GraphQLError) or document_error:
         return Problem("graphql_validation_failed", 400, error.message, [])
-    if isinstance(original, RecursionError):
-        # graphql-core parses and validates recursively; a document this deep is refused.
-        return Problem("graphql_parse_failed", 400, "The document is nested too deeply.", [])
     problem = problem_for(original)
     if problem is None:
         logger.error(

@@ -109,11 +109,8 @@ def _as_query_value(value: Any) -> str:
 
 
 def _argument_errors(errors: Any) -> dict[str, Any]:
-    """The FilterSet's errors by argument path: ``created_after`` is ``filter.createdAfter``."""
-    by_argument: dict[str, Any] = {}
-    for name, messages in errors.items():
-        if name == "ordering":
-            by_argument["order"] = messages
-        else:
-            by_argument.setdefault("filter", {})[to_camel_case(name)] = messages
-    return by_argument
+    """The FilterSet's errors at their path: ``created_after`` is ``filter.createdAfter``.
+
+    Only ``filter`` can fail: ``order`` takes enum values, each one a field REST orders by.
+    """
+    return {"filter": {to_camel_case(name): messages for name, messages in errors.items()}}

@@ -41,12 +41,6 @@ def _moment_from_text(value: object) -> datetime:
         raise GraphQLError(f"DateTime cannot represent {value!r}: not ISO 8601.") from None
 
 
-def _whole_number(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise GraphQLError(f"BigInt cannot represent {value!r}: give a whole number.")
-    return value
-
-
 SCALARS: dict[object, ScalarDefinition] = {
     # What REST writes (ISO 8601 in the active time zone, UTC as Z), not Python's isoformat.
     datetime: strawberry.scalar(
@@ -58,12 +52,11 @@ SCALARS: dict[object, ScalarDefinition] = {
         serialize=lambda value: iso_timestamp(value, timezone.get_current_timezone()),
         parse_value=_moment_from_text,
     ),
-    # GraphQL's Int has 32 bits, fewer than a file's size may need.
+    # GraphQL's Int has 32 bits, fewer than a file's size may need. Output only.
     BigInt: strawberry.scalar(
         name="BigInt",
         description="A whole number that may not fit in 32 bits, as a JSON number.",
         serialize=int,
-        parse_value=_whole_number,
     ),
 }
 

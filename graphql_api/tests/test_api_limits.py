@@ -47,6 +47,13 @@ def test_fragments_count_towards_the_depth(auth_client, settings):
     refused(run(auth_client, query), "query_too_deep")
 
 
+def test_inline_fragments_count_towards_the_depth(auth_client, settings):
+    settings.GRAPHQL_MAX_DEPTH = 4
+    query = "{ items { edges { node { ... on Item { owner { ... { email } } } } } } }"
+
+    assert "5 fields deep" in refused(run(auth_client, query), "query_too_deep")
+
+
 # --- complexity ----------------------------------------------------------------------------
 
 

@@ -177,6 +177,15 @@ def test_a_moment_that_is_not_iso_8601_is_refused_before_running(auth_client):
     assert failures(response) == [(None, "graphql_validation_failed")]
 
 
+def test_a_moment_given_as_a_number_is_refused_before_running(auth_client):
+    query = "query($at: DateTime) { items(filter: {createdAfter: $at}) { totalCount } }"
+
+    response = run(auth_client, query, {"at": 1767225600})
+
+    assert response.status_code == 400
+    assert failures(response) == [(None, "graphql_validation_failed")]
+
+
 # --- pagination -------------------------------------------------------------------------
 
 
