@@ -13,7 +13,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev lock lock-check upgrade run test lint typecheck hooks fmt migrate makemigrations superuser schema schema-check client client-check check-deploy shell clean seed worker realtime periodic storage-check bench bench-check resource
+.PHONY: help install install-dev lock lock-check upgrade run test lint typecheck hooks fmt migrate makemigrations superuser schema schema-check graphql-schema graphql-schema-check client client-check check-deploy shell clean seed worker realtime periodic storage-check bench bench-check resource
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -54,6 +54,7 @@ run: $(RUNTIME_STAMP) ## Migrate and serve the API on http://127.0.0.1:8000 (HOS
 	@echo "    API docs (Swagger UI): http://$(HOST):$(PORT)/api/docs/"
 	@echo "    API docs (ReDoc):      http://$(HOST):$(PORT)/api/redoc/"
 	@echo "    OpenAPI schema:        http://$(HOST):$(PORT)/api/schema/"
+	@echo "    GraphQL (GraphiQL):    http://$(HOST):$(PORT)/api/graphql/"
 	@echo "    Admin:                 http://$(HOST):$(PORT)/admin/  (create a login: make superuser)"
 	@echo "    Health:                http://$(HOST):$(PORT)/health/ready"
 	@echo "    Live updates:          ws://$(HOST):$(PORT)/ws/v1/events/  (WebSocket)"
@@ -110,6 +111,12 @@ schema: $(RUNTIME_STAMP) ## Write openapi.yaml (committed) from the code, on the
 schema-check: $(RUNTIME_STAMP) ## Fail when openapi.yaml differs from what the code generates
 	@DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file $(VENV)/openapi.yaml
 	@diff -u openapi.yaml $(VENV)/openapi.yaml || { echo "openapi.yaml is stale: run make schema and commit it"; exit 1; }
+
+graphql-schema: $(RUNTIME_STAMP) ## Write schema.graphql (committed), the GraphQL schema, from the code
+	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) graphql_schema
+
+graphql-schema-check: $(RUNTIME_STAMP) ## Fail when schema.graphql differs from what the code generates
+	@DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) graphql_schema --check
 
 CLIENT := clients/typescript
 

@@ -13,6 +13,11 @@ python .ci/e2e.py member-token BASE_URL
 python .ci/e2e.py events BASE_URL WS_BASE_URL
     live updates: sockets on WS_BASE_URL (the realtime process, or runserver) receive the
     events of items written over REST on BASE_URL, their owner's only
+python .ci/e2e.py member-api-key BASE_URL SCOPE...
+    registers a new member and prints an API key of theirs with the scopes (for the fuzzer)
+python .ci/e2e.py graphql BASE_URL
+    POST /api/graphql/ in production: GraphQL and REST write and read the same items,
+    ifMatch and API key scopes hold, no introspection and no GraphiQL
 """
 
 import base64
@@ -363,20 +368,80 @@ def registered_token(api: str) -> str:
     return pair["access"]
 
 
-def member_token(base: str) -> None:
+def member_token(base: str) -> str:
     body = {"email": f"fuzz-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
     status, _, _ = call("POST", f"{base}/api/v1/auth/register/", body)
     if status == 201:
         status, _, pair = call("POST", f"{base}/api/v1/auth/login/", body)
     if status != 200:
         sys.exit(f"could not register and log in a member: {status}")
-    print(pair["access"])
+    return pair["access"]
+
+
+def member_api_key(base: str, scopes: list[str], token: str | None = None) -> str:
+    body = {"name": "e2e", "scopes": scopes}
+    token = token or member_token(base)
+    status, _, created = call("POST", f"{base}/api/v1/auth/api-keys/", body, token=token)
+    if status != 201:
+        sys.exit(f"could not create an API key: {status}")
+    return created["key"]
+
+
+def graphql(base: str) -> None:
+    url, token = f"{base}/api/graphql/", member_token(base)
+
+    def run(query: str, variables=None, bearer: str | None = None):
+        body = {"query": query, "variables": variables or {}}
+        status, _, answer = call("POST", url, body, token=bearer or token)
+        return status, answer
+
+    def codes(answer) -> list[str]:
+        return [error["extensions"]["code"] for error in answer.get("errors", [])]
+
+    status, created = run(
+        "mutation($t: String!) { createItem(input: {title: $t}) { item { id title etag } } }",
+        {"t": "over GraphQL"},
+    )
+    item = created["data"]["createItem"]["item"]
+    check(status == 200 and item["title"] == "over GraphQL", "createItem creates an item")
+    status, headers, rest = call("GET", f"{base}/api/v1/items/{item['id']}/", token=token)
+    check(status == 200 and rest["title"] == "over GraphQL", "REST reads the item GraphQL wrote")
+    check(headers["ETag"] == item["etag"], "the GraphQL etag is REST's ETag")
+    call("PATCH", f"{base}/api/v1/items/{item['id']}/", {"title": "changed"}, token=token)
+    update = "mutation($i: UpdateItemInput!) { updateItem(input: $i) { item { title } } }"
+    status, stale = run(
+        update, {"i": {"id": item["id"], "title": "lost", "ifMatch": item["etag"]}}
+    )
+    check(codes(stale) == ["precondition_failed"], "a stale ifMatch is precondition_failed")
+    status, page = run(
+        "{ items(first: 5) { totalCount edges { node { title owner { email } } } } }"
+    )
+    check(page["data"]["items"]["totalCount"] == 1, "items lists the member's item")
+    check(page["data"]["items"]["edges"][0]["node"]["title"] == "changed", "and its REST change")
+    key = member_api_key(base, ["items:read"], token)
+    status, _, answer = call(
+        "POST", url, {"query": 'mutation { createItem(input: {title: "x"}) { item { id } } }'},
+        headers={"Authorization": f"Api-Key {key}"},
+    )  # fmt: skip
+    check(codes(answer) == ["insufficient_scope"], "a read-only API key cannot run a mutation")
+    status, answer = run("{ __schema { types { name } } }")
+    check(status == 400 and codes(answer) == ["introspection_disabled"], "no introspection")
+    status, _, _ = call("GET", url, headers={"Accept": "text/html"})
+    check(status == 405, "no GraphiQL in production")
+    status, answer = run("{ me { email } }", bearer="not-a-token")
+    check(status == 401 and codes(answer) == ["token_not_valid"], "a bad token is a 401")
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "member-token":
-        member_token(sys.argv[2].rstrip("/"))
+        print(member_token(sys.argv[2].rstrip("/")))
         sys.exit(0)
+    if sys.argv[1] == "member-api-key":
+        print(member_api_key(sys.argv[2].rstrip("/"), sys.argv[3:]))
+        sys.exit(0)
+    if sys.argv[1] == "graphql":
+        graphql(sys.argv[2].rstrip("/"))
+        finish()
     command, base_url, argument = sys.argv[1:4]
     if command == "flow":
         flow(base_url.rstrip("/"), Path(argument))

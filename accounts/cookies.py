@@ -11,7 +11,7 @@ browser whoever made the page. Access tokens stay bearer tokens in every mode.
 """
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -71,7 +71,7 @@ def refresh_cookie_clear(response: Response) -> Response:
 
 def _samesite() -> Literal["Strict", "Lax"]:
     # One of the two: the settings refuse to start with anything else.
-    return cast(Literal["Strict", "Lax"], settings.JWT_REFRESH_COOKIE_SAMESITE)
+    return settings.JWT_REFRESH_COOKIE_SAMESITE
 
 
 class _CsrfCheck(CsrfViewMiddleware):

@@ -15,7 +15,15 @@ class OwnerOrModelPermission(BasePermission):
     actions_by_method = {"POST": "change", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
 
     def has_object_permission(self, request, view, obj) -> bool:
-        if request.method in SAFE_METHODS or obj.owner_id == request.user.pk:
+        if request.method in SAFE_METHODS:
             return True
         action = self.actions_by_method.get(request.method)
-        return action is not None and request.user.has_perm(model_permission(type(obj), action))
+        return action is not None and may_write(request.user, obj, action)
+
+
+def may_write(user, obj, action: str) -> bool:
+    """Whether ``user`` may ``change`` or ``delete`` ``obj``: its owner, or with the permission.
+
+    The one rule of REST's ``OwnerOrModelPermission`` and the GraphQL mutations alike.
+    """
+    return obj.owner_id == user.pk or user.has_perm(model_permission(type(obj), action))

@@ -55,6 +55,15 @@ def problem_json_response(
     )
 
 
+def problem_for(exc: Exception) -> dict[str, Any] | None:
+    """The problem document ``exc`` means, or None for a bug (not an API error).
+
+    The REST handler below and the GraphQL error formatter (``graphql_api.errors``) share
+    it, so both name one failure with the same ``code``.
+    """
+    return _problem_from(_as_api_error(exc))
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
     api_error = _as_api_error(exc)
     problem = _problem_from(api_error)

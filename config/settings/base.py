@@ -9,6 +9,7 @@ to start unless the secrets and hosts are set (see ``config/settings/env.py``). 
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal, cast
 
 from corsheaders.defaults import default_headers
 
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "resources",
     "items",
     "storage",
+    "graphql_api",
     # startresource: new apps go above this line
 ]
 
@@ -289,6 +291,17 @@ STORAGE_HEALTH_CACHE_SECONDS = env.int("STORAGE_HEALTH_CACHE_SECONDS", default=1
 # Largest JSON (or form) body the API parses; larger ones are refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 
+# --- GraphQL (graphql_api, POST /api/graphql/) ----------------------------------------
+
+# What one request may ask for (graphql_api/limits.py); refused before anything runs.
+GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=8)
+GRAPHQL_MAX_COMPLEXITY = env.int("GRAPHQL_MAX_COMPLEXITY", default=5000)
+GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)
+# A query is small: the body limit is far below API_MAX_BODY_BYTES.
+GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", default=64 * 1024)
+# The schema is published as schema.graphql; production needs no introspection.
+GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
+
 # --- Email ----------------------------------------------------------------------------
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -474,10 +487,14 @@ SESSION_COOKIE_HTTPONLY = True
 JWT_REFRESH_COOKIE_NAME = "keel_refresh"
 JWT_REFRESH_COOKIE_PATH = "/api/v1/auth/token/"
 JWT_REFRESH_COOKIE_SECURE = SESSION_COOKIE_SECURE
-JWT_REFRESH_COOKIE_SAMESITE = one_of(
-    "JWT_REFRESH_COOKIE_SAMESITE",
-    env.str("JWT_REFRESH_COOKIE_SAMESITE", default="Strict"),
-    ("Strict", "Lax"),
+# Typed as the two values one_of lets through, which is what set_cookie accepts.
+JWT_REFRESH_COOKIE_SAMESITE = cast(
+    Literal["Strict", "Lax"],
+    one_of(
+        "JWT_REFRESH_COOKIE_SAMESITE",
+        env.str("JWT_REFRESH_COOKIE_SAMESITE", default="Strict"),
+        ("Strict", "Lax"),
+    ),
 )
 X_FRAME_OPTIONS = "DENY"
 
