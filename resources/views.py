@@ -30,6 +30,7 @@ from rest_framework.utils import encoders
 
 from accounts.api_keys import register_api_scope
 from accounts.permissions import ApiKeyScope
+from config.ops import replicas
 from resources import response_cache
 from resources.models import OwnedQuerySet, entity_tag, model_permission
 from resources.permissions import OwnerOrModelPermission
@@ -104,7 +105,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
             )
         lookup.ensure_generation()
         response = _with_etag(compute())
-        if response.status_code == status.HTTP_200_OK:
+        # A page read from a replica may lag behind the generation read before it.
+        if response.status_code == status.HTTP_200_OK and replicas.reads_from_primary():
             lookup.keep(response.data, response["ETag"])
         return _not_modified_or(response, self.request)
 

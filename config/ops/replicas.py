@@ -127,6 +127,11 @@ def _sticky_key(user_id: object) -> str:
     return f"keel:replicas:recent-writer:{user_id}"
 
 
+def reads_from_primary() -> bool:
+    """Whether this request's reads go to the primary (no replicas, a write, or sticky)."""
+    return not settings.DB_REPLICA_URLS or _on_primary.get()
+
+
 def read_own_writes(user_id: object) -> None:
     """Called on authentication: a user who wrote a moment ago reads from the primary."""
     if settings.DB_REPLICA_URLS and cache.get(_sticky_key(user_id)):
