@@ -131,6 +131,7 @@ def main() -> None:
     queries = queries_per_request(plan_scenarios, data, user_id=str(data.user.pk))
 
     with _gunicorn(server_env, work_dir, workers=args.workers, threads=args.threads) as master_pid:
+        rss_start = _worker_rss_mb(master_pid)
         runner = _Runner(wrk, port, plan, wrk_env, work_dir, data, master_pid)
         results = _scenario_rows(runner, plan_scenarios, plan, queries)
         scaling, seed_seconds = _list_scaling(runner, plan)
@@ -150,6 +151,7 @@ def main() -> None:
         "plan": plan,
         "hasher": _hasher_parameters(),
         "deep_page_path": deep_path,
+        "worker_rss_mb_start": rss_start,
         "worker_rss_mb_final": rss_final,
         "results": with_floor_ratios(results, plan_scenarios),
         "list_scaling_seed_seconds": seed_seconds,
