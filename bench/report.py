@@ -63,6 +63,14 @@ def markdown_table(report: dict) -> str:
         "",
         f"Password hasher: {hasher['variant']} m={hasher['memory_cost_kib']} KiB "
         f"t={hasher['time_cost']} p={hasher['parallelism']}",
+    ]
+    beside = report.get("packages_beside_the_lock")
+    if beside:
+        lines += [
+            "",
+            f"Installed but not as requirements-dev.lock pins them: {', '.join(beside)}",
+        ]
+    lines += [
         "",
         scaling_table(report),
         "",

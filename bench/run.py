@@ -150,6 +150,7 @@ def main() -> None:
         "load_average": {"start": list(load_at_start), "end": list(load_at_end)},
         "plan": plan,
         "hasher": _hasher_parameters(),
+        "packages_beside_the_lock": _packages_beside_the_lock(),
         "deep_page_path": deep_path,
         "worker_rss_mb_start": rss_start,
         "worker_rss_mb_final": rss_final,
@@ -165,7 +166,7 @@ def main() -> None:
     print()
     print(markdown_table(report))
     print(f"\nwritten to {out_file.relative_to(ROOT)}")
-    _clean_up(environment["DATABASE_URL"])
+    _clean_up(environment, work_dir)
 
 
 def _scenario_rows(runner, plan_scenarios, plan, queries) -> list[dict]:
@@ -327,14 +328,20 @@ def _vacuum_analyze() -> None:
         cursor.execute("RESET statement_timeout")
 
 
-def _clean_up(database_url: str) -> None:
+def _clean_up(environment: dict[str, str], work_dir: Path) -> None:
+    """What a run leaves behind: its database, its Redis database, its scratch folders
+    (a failed run keeps them for a look; the next run starts afresh anyway)."""
+    import shutil
+
     from django.core.cache import cache
     from django.db import connections
 
     cache.clear()
     connections.close_all()
-    _drop_database(database_url)
-    _say("dropped the bench database and emptied its Redis database")
+    _drop_database(environment["DATABASE_URL"])
+    for folder in (work_dir, environment["MEDIA_ROOT"], environment["STATIC_ROOT"]):
+        shutil.rmtree(folder, ignore_errors=True)
+    _say("dropped the bench database, emptied its Redis database and its scratch folders")
 
 
 def _arguments() -> argparse.Namespace:
@@ -453,6 +460,32 @@ def _worker_rss_mb(master_pid: int) -> list[float]:
             round(int(line.split()[1]) / 1024, 1) for line in lines if line.startswith("VmRSS:")
         ]
     return sizes
+
+
+def _packages_beside_the_lock() -> list[str]:
+    """Installed distributions that ``requirements-dev.lock`` does not pin, or pins at
+    another version: what the workers may import beyond a clean install's (PyJWT, for one,
+    loads cryptography's OpenSSL bindings, about 12 MB of each worker, when installed)."""
+    import importlib.metadata
+    import re
+
+    def normalized(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    lock = (ROOT / "requirements-dev.lock").read_text()
+    locked = {
+        normalized(name): version
+        for name, version in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", lock, re.M)
+    }
+    installed = {
+        normalized(dist.metadata["Name"]): dist.version
+        for dist in importlib.metadata.distributions()
+    }
+    return sorted(
+        f"{name}=={version}"
+        for name, version in installed.items()
+        if locked.get(name) != version and name not in {"pip", "setuptools", "wheel"}
+    )
 
 
 def _hasher_parameters() -> dict:
