@@ -121,6 +121,10 @@ def budget_failures(report: dict) -> list[str]:
     for ratio in ratios_measured(report):
         if ratio.median is None:
             failures.append(f"{ratio.budget.label}: not measured")
+        elif len(ratio.rounds) < MIN_ROUNDS:
+            failures.append(
+                f"{ratio.budget.label}: {len(ratio.rounds)} rounds (budgets need {MIN_ROUNDS})"
+            )
         elif not ratio.met:
             failures.append(
                 f"{ratio.budget.label}: {ratio.median}× (budget {ratio.budget.limit_text()},"

@@ -35,9 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 QUICK_RESULTS_DIR = ROOT / "bench" / "tmp"
 
-# About 12 minutes on the 2-core bench machine. Runs are 10 s after 2 s of warm-up
-# (15 s after 5 s before the rounds): three rounds of the eight compared scenarios are
-# most of the time, and a ratio's median of three is steadier than one longer run.
+# About 13 minutes on the 2-core bench machine. Runs are 10 s after 2 s of warm-up
+# (15 s after 5 s before the rounds), the scaling table's 8 s after 2 s: three rounds
+# of the eight compared scenarios are most of the time, and a ratio's median of three
+# short runs is steadier than one long run.
 FULL = {
     "warmup": 2,
     "seconds": 10,
@@ -47,8 +48,8 @@ FULL = {
     "others": 50,
     "deep_page": 400,
     "scaling_items": [1_000, 10_000, 100_000, 1_000_000],
-    "scaling_warmup": 1,
-    "scaling_seconds": 6,
+    "scaling_warmup": 2,
+    "scaling_seconds": 8,
 }
 QUICK = {
     "warmup": 1,

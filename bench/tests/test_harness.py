@@ -238,6 +238,10 @@ def _set_scaling(items: int, p50s: list[float]):
             _set_scaling(1_000_000, [25.0, 27.0, 21.0]),
             "1,000,000 items ÷ items list (cold), 1,000 items, p50: 1.227× (budget ≤ 1.2×",
         ),
+        (
+            lambda r: r["results"][7]["rounds"].pop(),
+            "item create ÷ floor: item create, req/s: 2 rounds (budgets need 3)",
+        ),
         (lambda r: r["results"][1].update(non_2xx=1), "items list (cold) at 16 connections: 1"),
         (lambda r: r["results"][-1].update(socket_errors=2), "at 64 connections: 0 non-2xx"),
         (lambda r: r["list_scaling"][3].update(non_2xx=3), "1,000,000 items at 16 connections"),
