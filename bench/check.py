@@ -195,8 +195,9 @@ def ratio_table(report: dict) -> str:
         "| --- | --- | ---: | ---: | --- |",
     ]
     for ratio in ratios_measured(report):
-        median = "not measured" if ratio.median is None else f"{ratio.median:.2f}×"
-        rounds = ", ".join(f"{value:.2f}" for value in ratio.rounds)
+        # Three places, as the budgets compare them: 0.998 is a miss that 1.00 would hide.
+        median = "not measured" if ratio.median is None else f"{ratio.median:.3f}×"
+        rounds = ", ".join(f"{value:.3f}" for value in ratio.rounds)
         lines.append(
             f"| {ratio.budget.label} | {rounds} | {median} | {ratio.budget.limit_text()} "
             f"| {'met' if ratio.met else 'MISSED'} |"

@@ -12,8 +12,8 @@ config file) with the floor views added, and drives the scenarios with wrk:
    ``bench.seed.items_bulk_insert``), each one's first page cold, in interleaved rounds.
 
 It prints the tables and writes ``bench/results/<date>-<commit>.json``, then drops the
-bench database (the scaling owners' million rows are most of a gigabyte) and empties
-its Redis database.
+bench database (the scaling owners' rows and indexes take several hundred megabytes)
+and empties its Redis database.
 """
 
 import argparse
