@@ -156,10 +156,10 @@ periodic: $(RUNTIME_STAMP) ## Run the periodic upkeep jobs once
 storage-check: $(RUNTIME_STAMP) ## Write, read and delete an object on the configured storage
 	$(MANAGE) storage_check
 
-bench: $(DEV_STAMP) ## Benchmark under load on PostgreSQL + Redis (QUICK=1 for a smoke run)
+bench: $(DEV_STAMP) ## Benchmark on PostgreSQL + Redis: scenarios vs floors, list scaling to 1M items (~12 min; QUICK=1: smoke run)
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick) $(if $(WORKERS),--workers $(WORKERS))
 
-bench-check: $(DEV_STAMP) ## Hold the newest benchmark result to the budgets
+bench-check: $(DEV_STAMP) ## Hold the newest benchmark result to the budgets (ratios: medians of interleaved rounds)
 	$(BIN)/python -m bench.check
 
 shell: $(RUNTIME_STAMP) ## Open a Django shell

@@ -2,9 +2,13 @@
 
 Each request runs with the connection checks of a production request cycle (the test
 client turns them off) right after another one, as under load, and the count includes
-what Django's own query log misses (a connection check's ``SELECT 1``).
+what Django's own query log misses (a connection check's ``SELECT 1``). A cold
+scenario's requests carry a ``cold=`` parameter of their own, as ``cold.lua`` sends
+them, so the counted one is a cache miss; a warm-cache one repeats its URL, so the
+counted one is served from the cache.
 """
 
+import itertools
 import json
 
 from django.db import connection
@@ -19,18 +23,30 @@ def queries_per_request(scenarios, data: BenchData, *, user_id: str) -> dict[str
     from django.conf import settings
 
     settings.BENCH_USER_ID = user_id
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {data.access_token}")
+    settings.BENCH_WRITER_ID = str(data.writer.pk)
     counts = {}
     with connection_checks_per_request():
         for scenario in scenarios:
-            counts[scenario.name] = _statements_sent(scenario, data, client)
+            counts[scenario.name] = _statements_sent(scenario, data)
     return counts
 
 
-def _statements_sent(scenario, data: BenchData, client: Client) -> int:
+def cold_statements_sent(scenario, access_token: str) -> int:
+    """A cold GET scenario's statements, sent as the user of ``access_token``."""
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {access_token}")
+    with connection_checks_per_request():
+        return _counted(scenario, _cold_request(scenario, client))
+
+
+def _statements_sent(scenario, data: BenchData) -> int:
     if scenario.path == "/bench/raw":
         return 0  # answered before Django is reached
-    request = _request_for(scenario, data, client)
+    token = data.writer_token if scenario.writer else data.access_token
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return _counted(scenario, _request_for(scenario, data, client))
+
+
+def _counted(scenario, request) -> int:
     request()  # the first call may fill per-process caches (content types, ...)
     with StatementsSent(connection) as sent:
         response = request()
@@ -39,7 +55,7 @@ def _statements_sent(scenario, data: BenchData, client: Client) -> int:
 
 
 def _request_for(scenario, data: BenchData, client: Client):
-    if scenario.name == "item create":
+    if scenario.method == "POST" and scenario.script == "create.lua":
         body = json.dumps({"title": "Benchmark item", "description": "Counted"})
         return lambda: client.post(scenario.path, body, content_type="application/json")
     if scenario.name == "item patch":
@@ -52,7 +68,16 @@ def _request_for(scenario, data: BenchData, client: Client):
         return lambda: client.post(scenario.path, body, content_type="application/json")
     if scenario.name == "token refresh":
         return _refresh_request(scenario.path, data)
+    if scenario.script == "cold.lua":
+        return _cold_request(scenario, client)
     return lambda: client.get(scenario.path)
+
+
+def _cold_request(scenario, client: Client):
+    """As cold.lua asks: each call with a ``cold=`` parameter of its own."""
+    separator = "&" if "?" in scenario.path else "?"
+    numbers = itertools.count()
+    return lambda: client.get(f"{scenario.path}{separator}cold=counted-{next(numbers)}")
 
 
 def _refresh_request(path: str, data: BenchData):

@@ -2,8 +2,18 @@
 
 Creates a fresh ``keel_bench`` database, seeds it through the project's own services,
 starts gunicorn exactly as the production image does (production settings, the gunicorn
-config file) with the floor views added, drives every scenario with wrk at 16 and 64
-connections, and writes a markdown table plus ``bench/results/<date>-<commit>.json``.
+config file) with the floor views added, and drives the scenarios with wrk:
+
+1. the scenarios the budgets compare (``Scenario.in_rounds``: the lists cold and warm,
+   the deep page, the cold retrieve, the create, and their floors), one after another,
+   in ``rounds`` interleaved rounds at 16 connections (``bench.rounds``);
+2. every other scenario once at 16 connections, and every API scenario once at 64;
+3. the list scaling table: owners of 1,000 to 1,000,000 items (inserted by PostgreSQL,
+   ``bench.seed.items_bulk_insert``), each one's first page cold, in interleaved rounds.
+
+It prints the tables and writes ``bench/results/<date>-<commit>.json``, then drops the
+bench database (the scaling owners' rows and indexes take several hundred megabytes)
+and empties its Redis database.
 """
 
 import argparse
@@ -17,6 +27,7 @@ import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,8 +35,34 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 QUICK_RESULTS_DIR = ROOT / "bench" / "tmp"
 
-FULL = {"warmup": 5, "seconds": 15, "connections": [16, 64], "items": 10_000, "others": 50}
-QUICK = {"warmup": 1, "seconds": 3, "connections": [16], "items": 1_000, "others": 5}
+# About 13 minutes on the 2-core bench machine. Runs are 10 s after 2 s of warm-up
+# (15 s after 5 s before the rounds), the scaling table's 8 s after 2 s: three rounds
+# of the eight compared scenarios are most of the time, and a ratio's median of three
+# short runs is steadier than one long run.
+FULL = {
+    "warmup": 2,
+    "seconds": 10,
+    "rounds": 3,
+    "connections": [16, 64],
+    "items": 10_000,
+    "others": 50,
+    "deep_page": 400,
+    "scaling_items": [1_000, 10_000, 100_000, 1_000_000],
+    "scaling_warmup": 2,
+    "scaling_seconds": 8,
+}
+QUICK = {
+    "warmup": 1,
+    "seconds": 3,
+    "rounds": 1,
+    "connections": [16],
+    "items": 1_000,
+    "others": 5,
+    "deep_page": 40,
+    "scaling_items": [1_000, 10_000],
+    "scaling_warmup": 1,
+    "scaling_seconds": 2,
+}
 # A generous ceiling on refresh requests per second, so each run has a fresh token for
 # every request it can make.
 MAX_REFRESH_RATE = 1_500
@@ -41,6 +78,7 @@ def main() -> None:
     environment = _environment(args, port)
     os.environ.update(environment)
     _recreate_database(environment["DATABASE_URL"])
+    load_at_start = os.getloadavg()
 
     import django
 
@@ -61,13 +99,7 @@ def main() -> None:
         other_users=plan["others"],
         items_per_other=plan["items"] // 10,
     )
-    # Bulk-loaded tables have neither planner statistics nor a visibility map (which
-    # index-only scans, such as the list's COUNT, need) until autovacuum has visited
-    # them; a production database that has lived a while has both.
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
+    _vacuum_analyze()
     work_dir = Path(tempfile.mkdtemp(prefix="keel-bench-"))
     ids_file = work_dir / "item-ids.txt"
     ids_file.write_text("\n".join(data.item_ids) + "\n")
@@ -78,38 +110,37 @@ def main() -> None:
         "BENCH_EMAIL": BENCH_EMAIL,
         "BENCH_PASSWORD": BENCH_PASSWORD,
     }
-    server_env = {**environment, "BENCH_USER_ID": str(data.user.pk)}
+    server_env = {
+        **environment,
+        "BENCH_USER_ID": str(data.user.pk),
+        "BENCH_WRITER_ID": str(data.writer.pk),
+    }
 
+    from bench.cursors import page_path
     from bench.queries import queries_per_request
     from bench.scenarios import scenarios
 
-    plan_scenarios = scenarios(item_id=data.item_ids[0], file_id=data.file_id)
+    _say(f"following the list's next links to page {plan['deep_page']}")
+    deep_path = page_path(access_token=data.access_token, page=plan["deep_page"])
+    plan_scenarios = scenarios(
+        item_id=data.item_ids[0],
+        file_id=data.file_id,
+        deep_page=plan["deep_page"],
+        deep_path=deep_path,
+    )
     _say("counting SQL queries per request")
     queries = queries_per_request(plan_scenarios, data, user_id=str(data.user.pk))
 
-    results = []
     with _gunicorn(server_env, work_dir, workers=args.workers, threads=args.threads) as master_pid:
-        for scenario in plan_scenarios:
-            for connections in plan["connections"]:
-                results.append(
-                    _measure(
-                        wrk,
-                        scenario,
-                        connections=connections,
-                        plan=plan,
-                        port=port,
-                        wrk_env=wrk_env,
-                        work_dir=work_dir,
-                        user=data.user,
-                        master_pid=master_pid,
-                    )
-                )
-                results[-1]["queries"] = queries.get(scenario.name)
+        rss_start = _worker_rss_mb(master_pid)
+        runner = _Runner(wrk, port, plan, wrk_env, work_dir, data, master_pid)
+        results = _scenario_rows(runner, plan_scenarios, plan, queries)
+        scaling, seed_seconds = _list_scaling(runner, plan)
         rss_final = _worker_rss_mb(master_pid)
+    load_at_end = os.getloadavg()
 
-    from bench.report import markdown_table, with_floor_ratios
+    from bench.report import markdown_table, with_floor_ratios, with_scaling_ratios
 
-    results = with_floor_ratios(results, plan_scenarios)
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": _commit(),
@@ -117,10 +148,16 @@ def main() -> None:
         "workers": args.workers,
         "threads": args.threads,
         "cpus": os.cpu_count(),
+        "load_average": {"start": list(load_at_start), "end": list(load_at_end)},
         "plan": plan,
         "hasher": _hasher_parameters(),
+        "packages_beside_the_lock": _packages_beside_the_lock(),
+        "deep_page_path": deep_path,
+        "worker_rss_mb_start": rss_start,
         "worker_rss_mb_final": rss_final,
-        "results": results,
+        "results": with_floor_ratios(results, plan_scenarios),
+        "list_scaling_seed_seconds": seed_seconds,
+        "list_scaling": with_scaling_ratios(scaling),
     }
     out_dir = QUICK_RESULTS_DIR if args.quick else RESULTS_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -130,6 +167,182 @@ def main() -> None:
     print()
     print(markdown_table(report))
     print(f"\nwritten to {out_file.relative_to(ROOT)}")
+    _clean_up(environment, work_dir)
+
+
+def _scenario_rows(runner, plan_scenarios, plan, queries) -> list[dict]:
+    """Every scenario's rows, in the table's order: the rounds, then each other scenario
+    once at the rounds' connection count, then every API scenario once at the others."""
+    from bench.rounds import interleaved_rounds, summarized
+
+    first, *others = plan["connections"]
+    in_rounds = [scenario for scenario in plan_scenarios if scenario.in_rounds]
+    _say(f"{plan['rounds']} interleaved rounds of {len(in_rounds)} scenarios at c={first}")
+    measured = dict(
+        zip(
+            [(scenario.name, first) for scenario in in_rounds],
+            interleaved_rounds(in_rounds, plan["rounds"], lambda s: runner.measure(s, first)),
+            strict=True,
+        )
+    )
+    for connections in [first, *others]:
+        for scenario in plan_scenarios:
+            done = (scenario.name, connections) in measured
+            if done or (connections != first and scenario.is_floor):
+                continue
+            measured[scenario.name, connections] = [runner.measure(scenario, connections)]
+    return [
+        {
+            "scenario": scenario.name,
+            "method": scenario.method,
+            "path": scenario.path,
+            "script": scenario.script,
+            "connections": connections,
+            **summarized(measured[scenario.name, connections]),
+            "queries": queries.get(scenario.name),
+        }
+        for scenario in plan_scenarios
+        for connections in plan["connections"]
+        if (scenario.name, connections) in measured
+    ]
+
+
+def _list_scaling(runner, plan) -> tuple[list[dict], float]:
+    """The scaling table's rows: each owner's first page, cold, in interleaved rounds."""
+    from bench.queries import cold_statements_sent
+    from bench.rounds import interleaved_rounds, summarized
+    from bench.scenarios import scaling_scenario
+    from bench.seed import scaling_seed
+
+    sizes = plan["scaling_items"]
+    _say(f"seeding owners of {', '.join(f'{size:,}' for size in sizes)} items")
+    started = time.monotonic()
+    owners = scaling_seed(sizes)
+    _vacuum_analyze()
+    seed_seconds = round(time.monotonic() - started, 1)
+    _say(f"seeded and analyzed in {seed_seconds} s")
+    subjects = [(owner, scaling_scenario(owner.items)) for owner in owners]
+    connections = plan["connections"][0]
+    measured = interleaved_rounds(
+        subjects,
+        plan["rounds"],
+        lambda subject: runner.measure(
+            subject[1],
+            connections,
+            token=subject[0].access_token,
+            warmup=plan["scaling_warmup"],
+            seconds=plan["scaling_seconds"],
+        ),
+    )
+    rows = [
+        {
+            "items": owner.items,
+            "scenario": scenario.name,
+            "path": scenario.path,
+            "script": scenario.script,
+            "connections": connections,
+            **summarized(measurements),
+            "queries": cold_statements_sent(scenario, owner.access_token),
+        }
+        for (owner, scenario), measurements in zip(subjects, measured, strict=True)
+    ]
+    return rows, seed_seconds
+
+
+@dataclass
+class _Runner:
+    """Runs one scenario with wrk: a warm-up, then the measured run."""
+
+    wrk: str
+    port: int
+    plan: dict
+    wrk_env: dict
+    work_dir: Path
+    data: object  # bench.seed.BenchData
+    master_pid: int
+
+    def measure(
+        self,
+        scenario,
+        connections: int,
+        *,
+        token: str | None = None,
+        warmup: float | None = None,
+        seconds: float | None = None,
+    ) -> dict:
+        from bench.seed import refresh_tokens_write
+        from bench.wrk import run_wrk
+
+        url = f"http://127.0.0.1:{self.port}{scenario.path}"
+        env = dict(self.wrk_env)
+        if token is None and scenario.writer:
+            token = self.data.writer_token
+        if token is not None:
+            env["BENCH_TOKEN"] = token
+        phases = (
+            ("warm-up", self.plan["warmup"] if warmup is None else warmup),
+            ("run", self.plan["seconds"] if seconds is None else seconds),
+        )
+        for phase, duration in phases:
+            # cold.lua's parameter: unique across runs, as the cache keeps what it saw.
+            env["BENCH_RUN"] = secrets.token_hex(6)
+            if scenario.script == "refresh.lua":
+                tokens = self.work_dir / f"tokens-{connections}-{phase}.txt"
+                count = int(MAX_REFRESH_RATE * duration)
+                refresh_tokens_write(user=self.data.user, count=count, path=tokens)
+                env["BENCH_TOKENS"] = str(tokens)
+            result = run_wrk(
+                self.wrk,
+                url=url,
+                script=scenario.script,
+                connections=connections,
+                seconds=duration,
+                env=env,
+            )
+        _say(
+            f"{scenario.name:<38} c={connections:<3} {result.requests_per_second:9.1f} req/s  "
+            f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  "
+            f"non-2xx {result.non_2xx}"
+        )
+        return {
+            "requests_per_second": result.requests_per_second,
+            "p50_ms": result.p50_ms,
+            "p99_ms": result.p99_ms,
+            "requests": result.requests,
+            "non_2xx": result.non_2xx,
+            "socket_errors": result.errors,
+            "worker_rss_mb": _worker_rss_mb(self.master_pid),
+        }
+
+
+def _vacuum_analyze() -> None:
+    """Bulk-loaded tables have neither planner statistics nor a visibility map (which
+    index-only scans, such as the list floor's COUNT, need) until autovacuum has visited
+    them; a production database that has lived a while has both."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # Longer than the production statement timeout allows a request, once a million
+        # rows are in.
+        cursor.execute("SET statement_timeout = 0")
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("RESET statement_timeout")
+
+
+def _clean_up(environment: dict[str, str], work_dir: Path) -> None:
+    """What a run leaves behind: its database, its Redis database, its scratch folders
+    (a failed run keeps them for a look; the next run starts afresh anyway)."""
+    import shutil
+
+    from django.core.cache import cache
+    from django.db import connections
+
+    cache.clear()
+    connections.close_all()
+    _drop_database(environment["DATABASE_URL"])
+    for folder in (work_dir, environment["MEDIA_ROOT"], environment["STATIC_ROOT"]):
+        shutil.rmtree(folder, ignore_errors=True)
+    _say("dropped the bench database, emptied its Redis database and its scratch folders")
 
 
 def _arguments() -> argparse.Namespace:
@@ -169,6 +382,10 @@ def _environment(args: argparse.Namespace, port: int) -> dict[str, str]:
         # Production replaces a worker after ~100,000 requests; in a run that would be a
         # cold worker (and its import time) in the middle of a measurement.
         "GUNICORN_MAX_REQUESTS": "0",
+        # Each cold request keeps its page in Redis, under a URL nothing asks for again:
+        # at hundreds a second, production's 300 s would hold gigabytes. A shorter life
+        # costs a request nothing (the same SET) and a warm-cache run one miss per 20 s.
+        "RESPONSE_CACHE_SECONDS": "20",
         **{
             f"THROTTLE_RATE_{scope}": unlimited
             for scope in [
@@ -188,12 +405,20 @@ def _environment(args: argparse.Namespace, port: int) -> dict[str, str]:
 
 
 def _recreate_database(url: str) -> None:
+    _drop_database(url)
+    _on_server(url, 'CREATE DATABASE "{name}"')
+
+
+def _drop_database(url: str) -> None:
+    _on_server(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _on_server(url: str, statement: str) -> None:
     import psycopg
 
     server, name = url.rsplit("/", 1)
     with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(statement.format(name=name))
 
 
 @contextmanager
@@ -223,39 +448,6 @@ def _gunicorn(environment: dict, work_dir: Path, *, workers: int, threads: int):
         log.close()
 
 
-def _measure(wrk, scenario, *, connections, plan, port, wrk_env, work_dir, user, master_pid):
-    from bench.seed import refresh_tokens_write
-    from bench.wrk import run_wrk
-
-    url = f"http://127.0.0.1:{port}{scenario.path}"
-    env = dict(wrk_env)
-    for phase, seconds in (("warm-up", plan["warmup"]), ("run", plan["seconds"])):
-        if scenario.script == "refresh.lua":
-            tokens = work_dir / f"tokens-{connections}-{phase}.txt"
-            refresh_tokens_write(user=user, count=int(MAX_REFRESH_RATE * seconds), path=tokens)
-            env["BENCH_TOKENS"] = str(tokens)
-        result = run_wrk(
-            wrk, url=url, script=scenario.script, connections=connections, seconds=seconds, env=env
-        )
-    _say(
-        f"{scenario.name:<22} c={connections:<3} {result.requests_per_second:9.1f} req/s  "
-        f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  non-2xx {result.non_2xx}"
-    )
-    return {
-        "scenario": scenario.name,
-        "method": scenario.method,
-        "path": scenario.path,
-        "connections": connections,
-        "requests_per_second": result.requests_per_second,
-        "p50_ms": result.p50_ms,
-        "p99_ms": result.p99_ms,
-        "requests": result.requests,
-        "non_2xx": result.non_2xx,
-        "socket_errors": result.errors,
-        "worker_rss_mb": _worker_rss_mb(master_pid),
-    }
-
-
 def _worker_rss_mb(master_pid: int) -> list[float]:
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     sizes = []
@@ -269,6 +461,32 @@ def _worker_rss_mb(master_pid: int) -> list[float]:
             round(int(line.split()[1]) / 1024, 1) for line in lines if line.startswith("VmRSS:")
         ]
     return sizes
+
+
+def _packages_beside_the_lock() -> list[str]:
+    """Installed distributions that ``requirements-dev.lock`` does not pin, or pins at
+    another version: what the workers may import beyond a clean install's (PyJWT, for one,
+    loads cryptography's OpenSSL bindings, about 12 MB of each worker, when installed)."""
+    import importlib.metadata
+    import re
+
+    def normalized(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    lock = (ROOT / "requirements-dev.lock").read_text()
+    locked = {
+        normalized(name): version
+        for name, version in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", lock, re.M)
+    }
+    installed = {
+        normalized(dist.metadata["Name"]): dist.version
+        for dist in importlib.metadata.distributions()
+    }
+    return sorted(
+        f"{name}=={version}"
+        for name, version in installed.items()
+        if locked.get(name) != version and name not in {"pip", "setuptools", "wheel"}
+    )
 
 
 def _hasher_parameters() -> dict:

@@ -6,5 +6,6 @@ ROOT_URLCONF = "bench.urls"
 
 from config.settings.env import env  # noqa: E402
 
-# The seeded bench user whose items the floor views read.
+# The seeded bench user whose items the floor views read, and the one their creates own.
 BENCH_USER_ID = env.str("BENCH_USER_ID", default="")
+BENCH_WRITER_ID = env.str("BENCH_WRITER_ID", default="")

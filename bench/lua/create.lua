@@ -1,4 +1,4 @@
--- POST a new item as the bench user.
+-- POST a new item as the user of BENCH_TOKEN (the bench writer, whose items no list reads).
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 wrk.headers["Content-Type"] = "application/json"
