@@ -189,7 +189,7 @@ def challenge_check(challenge: str) -> User:
 def second_factor_verify(*, user: User, code: str) -> None:
     """Accept a TOTP code or a recovery code for ``user``, spending it; raises if neither."""
     normalized = code.strip().replace(" ", "")
-    if normalized.isdecimal() and len(normalized) == totp.DIGITS:
+    if normalized.isascii() and normalized.isdigit() and len(normalized) == totp.DIGITS:
         device = TotpDevice.objects.select_for_update().filter(user=user).first()
         if device is None or device.confirmed_at is None:
             raise MfaCodeInvalid()

@@ -37,9 +37,11 @@ def code_at_step(secret: str, step: int, *, digits: int = DIGITS) -> str:
 
 def matching_step(secret: str, code: str, *, steps: range) -> int | None:
     """The latest step in ``steps`` whose code is ``code``, compared in constant time."""
+    # As bytes: compare_digest refuses str with non-ASCII characters (a "１２３４５６").
+    typed = code.encode()
     found = None
     for step in steps:
-        if hmac.compare_digest(code_at_step(secret, step), code):
+        if hmac.compare_digest(code_at_step(secret, step).encode(), typed):
             found = step
     return found
 

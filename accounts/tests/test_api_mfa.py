@@ -125,6 +125,15 @@ def test_confirming_with_an_old_or_wrong_code_is_refused_and_stays_off(
     assert auth_client.get(MFA).json()["enabled"] is False
 
 
+@pytest.mark.parametrize("code", ["１２３４５６", "١٢٣٤٥٦", "12345é"])
+def test_a_code_of_other_digits_or_letters_is_a_wrong_code_not_an_error(auth_client, code):
+    enrol(auth_client)
+    body = assert_problem(
+        auth_client.post(MFA_TOTP_CONFIRM, {"code": code}), 400, "validation_error"
+    )
+    assert error_pairs(body) == [("code", "mfa_code_invalid")]
+
+
 def test_confirming_accepts_the_neighbouring_steps_for_clock_drift(auth_client):
     secret = enrol(auth_client)
     response = auth_client.post(MFA_TOTP_CONFIRM, {"code": code_now(secret, steps_from_now=-1)})
