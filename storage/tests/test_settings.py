@@ -11,7 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 
 from config.settings.env import build_file_storage
-from storage.backends import LocalFileStorage, PrivateS3Storage, supports_presigned_urls
+from storage.backends import LocalFileStorage, supports_presigned_urls
+from storage.s3 import PrivateS3Storage
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -153,3 +154,44 @@ def test_settings_without_storage_backend_use_local_file_storage():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == "storage.backends.LocalFileStorage\n"
+
+
+WORKER_IMPORTS = """
+import sys
+from django.core.wsgi import get_wsgi_application
+from django.test import Client
+get_wsgi_application()
+from django.core.files.storage import storages
+response = Client().get("/api/v1/items/")
+storages["default"]
+print(response.status_code, *sorted({"boto3", "sentry_sdk"} & set(sys.modules)))
+"""
+
+
+def worker_modules(**env: str) -> str:
+    """What a fresh worker has imported once it has served a request and opened its
+    file storage."""
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER_IMPORTS],
+        cwd=BASE_DIR,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("S3_", "STORAGE_"))},
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "ALLOWED_HOSTS": "testserver",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_worker_on_local_files_without_sentry_loads_neither_boto3_nor_the_sentry_sdk():
+    # About 19 MB and 10 MB of every worker that would never use them.
+    assert worker_modules(SENTRY_DSN="") == "401"
+
+
+def test_a_worker_on_a_bucket_loads_boto3():
+    assert worker_modules(SENTRY_DSN="", STORAGE_BACKEND="s3", S3_BUCKET="b") == "401 boto3"
