@@ -1,8 +1,9 @@
 import contextlib
 
 import pytest
+import redis
 from django.contrib.auth.models import Group
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
@@ -10,6 +11,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import auth_cache
 from config.api.exceptions import CacheUnavailable
 from config.ops import instance, replicas
+from config.ops.cache import RedisCache, deferred_discard
 from config.ops.dependencies import cache_breaker, storage_breaker
 from storage.health import forget_last_success
 
@@ -29,6 +31,7 @@ def _isolated_state():
 
 def _forget_process_state() -> None:
     auth_cache.users.clear()
+    deferred_discard()
     cache_breaker.reset()
     storage_breaker.reset()
     instance.leave()
@@ -118,3 +121,19 @@ def throttle_rates(monkeypatch):
         monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", merged)
 
     return override
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Counts the commands (or pipelines) the suite's Redis cache sends: one each."""
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("the cache is not Redis (set REDIS_URL)")
+    sent = []
+    real_send = redis.connection.AbstractConnection.send_packed_command
+
+    def send(self, command, check_health=True):
+        sent.append(command)
+        return real_send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", send)
+    return sent

@@ -11,7 +11,8 @@ A viewset with ``cache_responses = True`` answers a member's GET of its list or 
 object from an entry kept under the request's owner, path and query: valid while the
 entry's generation is the owner's current one. Both are read in the round trip that
 authenticates a bearer request (``preflight_keys``), so a hit costs no query and no
-further round trip. So:
+further round trip; a miss's entry is kept with the process's next such round trip
+(``config.ops.cache.set_later``), so a miss costs none either. So:
 
 - a writer reads its own write: its write changed the generation before it answered;
 - another user's request never hits an owner's entry: the owner in the key is the
@@ -20,20 +21,18 @@ further round trip. So:
 - Redis down: straight to the database, as without the cache.
 """
 
-import contextlib
 import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.cache import cache
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 from rest_framework.request import Request
 
 from config.api.exceptions import CacheUnavailable
-from config.ops.cache import read_and_count, versions_fill, versions_forget
+from config.ops.cache import read_and_count, set_later, versions_fill, versions_forget
 
 
 def generation_key(model: type[models.Model], owner_id: Any) -> str:
@@ -95,12 +94,12 @@ class Lookup:
         return entry if entry.get("generation") == self.generation else None
 
     def keep(self, data: Any, etag: str) -> None:
-        """Keep a response just computed, under the generation read before computing it."""
+        """Keep a response just computed, under the generation read before computing it:
+        with this process's next round trip to Redis (``set_later``), not one of its own."""
         if self.generation is None:
             return
         entry = {"generation": self.generation, "data": data, "etag": etag}
-        with contextlib.suppress(CacheUnavailable):
-            cache.set(self.entry_key, entry, timeout=settings.RESPONSE_CACHE_SECONDS)
+        set_later(self.entry_key, entry, settings.RESPONSE_CACHE_SECONDS)
 
     def ensure_generation(self) -> None:
         """A missing generation is set now, before the database is read (else: no keeping)."""

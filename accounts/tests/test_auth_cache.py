@@ -5,16 +5,13 @@ expects the next request to see the change.
 """
 
 import pytest
-import redis
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import caches
 from django.urls import reverse
 
 from accounts import auth_cache, services
 from accounts.models import User
 from accounts.roles import STAFF_GROUP
 from accounts.tests.helpers import ME, USERS, assert_problem
-from config.ops.cache import RedisCache
 
 pytestmark = pytest.mark.django_db
 
@@ -149,22 +146,6 @@ def test_with_the_cache_turned_off_every_request_reads_the_user(
 
 
 # --- With Redis (CI's second pass) -------------------------------------------------------
-
-
-@pytest.fixture
-def round_trips(monkeypatch):
-    """Counts the commands (or pipelines) the suite's Redis cache sends: one each."""
-    if not isinstance(caches["default"], RedisCache):
-        pytest.skip("the cache is not Redis (set REDIS_URL)")
-    sent = []
-    real_send = redis.connection.AbstractConnection.send_packed_command
-
-    def send(self, command, check_health=True):
-        sent.append(command)
-        return real_send(self, command, check_health)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", send)
-    return sent
 
 
 def test_a_request_by_a_kept_user_costs_one_round_trip_to_redis(

@@ -110,3 +110,21 @@ def test_item_delete_takes_at_most_three_queries(auth_client, user):
 
     assert response.status_code == 204
     assert len(without_savepoints(captured)) <= 3
+
+
+def test_a_cold_read_costs_one_round_trip_to_redis_and_is_kept_with_the_next(
+    auth_client, user, round_trips, django_assert_num_queries
+):
+    item = baker.make("items.Item", owner=user)
+    auth_client.get(ITEMS_URL, {"page_size": 5})  # the user and the owner's generation
+    for url in (ITEMS_URL, item_url(item)):
+        round_trips.clear()
+        with django_assert_num_queries(1):
+            cold = auth_client.get(url)
+        # The authenticating pipeline alone: the entry waits for the next one.
+        assert len(round_trips) == 1
+        round_trips.clear()
+        with django_assert_num_queries(0):
+            warm = auth_client.get(url)
+        assert len(round_trips) == 1
+        assert warm.json() == cold.json()
