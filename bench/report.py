@@ -62,7 +62,13 @@ def markdown_table(report: dict) -> str:
     lines += [
         "",
         f"Password hasher: {hasher['variant']} m={hasher['memory_cost_kib']} KiB "
-        f"t={hasher['time_cost']} p={hasher['parallelism']}",
+        f"t={hasher['time_cost']} p={hasher['parallelism']}"
+        + (
+            f": {hasher['check_ms']} ms a check, so at most"
+            f" {hasher['logins_per_second_ceiling']} logins/s on {report['cpus']} CPUs"
+            if "check_ms" in hasher
+            else ""
+        ),
     ]
     beside = report.get("packages_beside_the_lock")
     if beside:

@@ -279,6 +279,7 @@ class _Runner:
             token = self.data.writer_token
         if token is not None:
             env["BENCH_TOKEN"] = token
+        env.update(scenario.env)
         phases = (
             ("warm-up", self.plan["warmup"] if warmup is None else warmup),
             ("run", self.plan["seconds"] if seconds is None else seconds),
@@ -490,19 +491,29 @@ def _packages_beside_the_lock() -> list[str]:
 
 
 def _hasher_parameters() -> dict:
-    from django.contrib.auth.hashers import get_hasher
+    """The hasher's costs, and how many logins a second it allows on this machine at most:
+    one password check per login, on every CPU at once, and nothing else."""
+    from django.contrib.auth.hashers import check_password, get_hasher
 
     # Read back from a real hash, which states its own variant and costs:
     # argon2$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>
     hasher = get_hasher("default")
-    _, variant, _, costs, *_ = hasher.encode("benchmark", hasher.salt()).split("$")
+    encoded = hasher.encode("benchmark", hasher.salt())
+    _, variant, _, costs, *_ = encoded.split("$")
     cost = dict(part.split("=") for part in costs.split(","))
+    checks = 10
+    started = time.perf_counter()
+    for _ in range(checks):
+        check_password("benchmark", encoded)
+    check_ms = (time.perf_counter() - started) / checks * 1000
     return {
         "algorithm": hasher.algorithm,
         "variant": variant,
         "memory_cost_kib": int(cost["m"]),
         "time_cost": int(cost["t"]),
         "parallelism": int(cost["p"]),
+        "check_ms": round(check_ms, 1),
+        "logins_per_second_ceiling": round((os.cpu_count() or 1) * 1000 / check_ms, 1),
     }
 
 

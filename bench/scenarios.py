@@ -25,6 +25,7 @@ class Scenario:
     floor: str | None = None  # the scenario whose rate this one is compared with
     in_rounds: bool = False  # measured in the interleaved rounds (the budgets' ratios)
     writer: bool = False  # sent as the bench writer, whose items no list reads
+    env: tuple[tuple[str, str], ...] = ()  # for its script
 
     @property
     def is_floor(self) -> bool:
@@ -38,6 +39,7 @@ COLD_LIST = "items list (cold)"
 WARM_LIST = "items list (warm cache)"
 COLD_RETRIEVE = "item retrieve (cold)"
 CREATE = "item create"
+CREATE_WITHOUT_LIVE_UPDATES = "item create (live updates off)"
 
 
 def deep_page_name(page: int) -> str:
@@ -72,6 +74,17 @@ def scenarios(*, item_id: str, file_id: str, deep_page: int, deep_path: str) -> 
             FLOOR_CREATE,
             in_rounds=True,
             writer=True,
+        ),
+        # The same create publishing no event: what live updates cost a write.
+        Scenario(
+            CREATE_WITHOUT_LIVE_UPDATES,
+            "POST",
+            "/api/v1/items/",
+            "create.lua",
+            FLOOR_CREATE,
+            in_rounds=True,
+            writer=True,
+            env=(("BENCH_LIVE_UPDATES", "off"),),
         ),
         # Once per connection count.
         Scenario(

@@ -94,3 +94,25 @@ def test_a_cold_parameter_of_its_own_is_never_answered_from_the_response_cache(
 
     assert first.status_code == again.status_code == 200
     assert again.json() == auth_client.get(path).json()
+
+
+def test_a_create_with_live_updates_off_is_the_same_create_publishing_nothing(
+    client_for, other_user, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from bench.live_updates import HEADER
+    from realtime import events
+
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "bench.live_updates.LiveUpdatesSwitch"]
+    published = []
+    monkeypatch.setattr(events, "could_be_heard", lambda group: published.append(group))
+    writer = client_for(other_user)
+    off = {f"HTTP_{HEADER.upper().replace('-', '_')}": "off"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        quiet = writer.post("/api/v1/items/", BODY, content_type="application/json", **off)
+    assert published == []
+    with django_capture_on_commit_callbacks(execute=True):
+        loud = writer.post("/api/v1/items/", BODY, content_type="application/json")
+    assert published == [f"user.{other_user.pk}"]
+    assert quiet.status_code == loud.status_code == 201
+    assert quiet.json().keys() == loud.json().keys()
