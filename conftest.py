@@ -9,6 +9,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import auth_cache
+from accounts.authentication import verified_tokens
 from config.api.exceptions import CacheUnavailable
 from config.ops import instance, replicas
 from config.ops.cache import RedisCache, deferred_discard
@@ -31,6 +32,7 @@ def _isolated_state():
 
 def _forget_process_state() -> None:
     auth_cache.users.clear()
+    verified_tokens.clear()
     deferred_discard()
     cache_breaker.reset()
     storage_breaker.reset()

@@ -1,5 +1,5 @@
 """Bearer authentication (simplejwt's, its user cached under auth versions, else in one
-query compiled once per process) and API keys.
+query compiled once per process; each token verified once per process) and API keys.
 
 The two shortcuts here lean on Django internals, so they live in this one module and
 ``accounts/tests/test_authentication_internals.py`` fails loudly if an upgrade changes
@@ -15,8 +15,13 @@ what they rely on:
   (``accounts.auth_cache``), so a role change still applies on the next request.
 """
 
+import copy
 import functools
+import threading
+import time
 import uuid
+from collections import OrderedDict
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 from django.core.exceptions import ValidationError
@@ -51,6 +56,66 @@ class _Annotations(TypedDict):
 AuthenticatedUser: TypeAlias = "WithAnnotations[User, _Annotations]"
 
 
+class _VerifiedTokens:
+    """Access tokens this process has verified, each kept until simplejwt would call it
+    expired.
+
+    A client sends the same access token for its whole life, and verifying it (PyJWT's
+    two base64 and JSON decodes, the HMAC and the claim checks, then simplejwt's) was a
+    twentieth of a cold list request's CPU (measured in-process). The key is the whole
+    token, signature included: only the exact bytes verified before are ever taken from
+    here. What the token's user may do is still checked on every request (``get_user``:
+    active, password unchanged, session live).
+    """
+
+    MAX_ENTRIES = 1_000  # about 1 KB each
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[bytes, tuple[float, Token]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, raw_token: bytes) -> "Token | None":
+        with self._lock:
+            entry = self._entries.get(raw_token)
+            if entry is None:
+                return None
+            valid_until, token = entry
+            if valid_until <= _now():
+                del self._entries[raw_token]
+                return None
+            self._entries.move_to_end(raw_token)
+        return _copy_of(token)
+
+    def put(self, raw_token: bytes, token: "Token") -> None:
+        leeway = api_settings.LEEWAY
+        seconds = leeway.total_seconds() if isinstance(leeway, timedelta) else float(leeway)
+        # simplejwt refuses a token once exp <= now - leeway.
+        valid_until = float(token["exp"]) + seconds
+        with self._lock:
+            self._entries[raw_token] = (valid_until, _copy_of(token))
+            self._entries.move_to_end(raw_token)
+            while len(self._entries) > self.MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _copy_of(token: "Token") -> "Token":
+    # Each request gets its own: a view may set claims on request.auth.
+    copied = copy.copy(token)
+    copied.payload = dict(token.payload)
+    return copied
+
+
+verified_tokens = _VerifiedTokens()
+
+
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's bearer authentication, its user from ``accounts.auth_cache`` (or one
     query), the user's throttle counted in the same round trip; tags the request's logs."""
@@ -58,6 +123,13 @@ class JWTAuthentication(authentication.JWTAuthentication):
     # The request being authenticated; None when a caller checks a token itself (the
     # realtime socket's first message calls get_user directly).
     request = None
+
+    def get_validated_token(self, raw_token: bytes) -> "Token":
+        token = verified_tokens.get(raw_token)
+        if token is None:
+            token = super().get_validated_token(raw_token)
+            verified_tokens.put(raw_token, token)
+        return token
 
     def authenticate(self, request):
         self.request = request

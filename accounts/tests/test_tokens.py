@@ -203,3 +203,54 @@ def test_a_member_seen_before_costs_no_query_at_all(api_client, user, django_ass
     with django_assert_num_queries(0):
         response = _get_me(api_client, token)
     assert response.json()["id"] == str(user.pk)
+
+
+# --- Each token is verified once per process (accounts.authentication.verified_tokens) ---
+
+
+@pytest.fixture
+def verifications(monkeypatch):
+    """The tokens simplejwt verifies (decodes and checks), in order."""
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    seen = []
+    real_decode = TokenBackend.decode
+
+    def decode(self, token, verify=True):
+        seen.append(token)
+        return real_decode(self, token, verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", decode)
+    return seen
+
+
+def test_a_token_is_verified_once_and_its_user_checked_on_every_request(
+    api_client, user, verifications
+):
+    token = str(AccessToken.for_user(user))
+    assert _get_me(api_client, token).status_code == 200
+    assert _get_me(api_client, token).status_code == 200
+    assert len(verifications) == 1
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    _assert_rejected(_get_me(api_client, token), code="user_inactive")
+
+
+def test_a_tampered_copy_of_a_verified_token_is_verified_and_refused(api_client, user):
+    token = str(AccessToken.for_user(user))
+    assert _get_me(api_client, token).status_code == 200
+    header, payload, signature = token.split(".")
+    middle = len(signature) // 2
+    flipped = "A" if signature[middle] != "A" else "B"
+    tampered = signature[:middle] + flipped + signature[middle + 1 :]
+    _assert_rejected(_get_me(api_client, f"{header}.{payload}.{tampered}"))
+
+
+def test_a_verified_token_is_refused_once_it_expires(api_client, user):
+    # Within simplejwt's leeway for another second: accepted now, and kept.
+    leeway = settings.SIMPLE_JWT["LEEWAY"]
+    now = int(time.time())
+    claims = {**_claims(user), "iat": now - 60, "exp": now - leeway + 1}
+    token = _sign(claims)
+    assert _get_me(api_client, token).status_code == 200
+    time.sleep(1.2)
+    _assert_rejected(_get_me(api_client, token))
