@@ -9,16 +9,63 @@ from django.db import models
 from accounts.models import User
 
 
+class EqualsAny(models.Lookup):
+    """``owner__any=[a]``: the rows of ``owner = a``, written ``owner_id = ANY('{a}')``.
+
+    The same rows, but PostgreSQL no longer takes the column for a constant, so it keeps
+    ``owner_id`` at the head of an ``ORDER BY``: only an index led by the owner can then
+    hand the rows over in order, never one over every owner's rows (see
+    ``OwnedQuerySet.visible_to``).
+    """
+
+    lookup_name = "any"
+    prepare_rhs = False  # a list of values, each prepared below
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(value, connection) for value in self.rhs]
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(value, connection) for value in self.rhs]
+        return f"{lhs} = ANY(%s)", (*lhs_params, values)
+
+
+models.ForeignKey.register_lookup(EqualsAny)
+
+
 class OwnedQuerySet(models.QuerySet):
     """The QuerySet of a model with an ``owner`` foreign key to the user."""
 
+    # Fields every row has the same value of, which the model's indexes lead with: a
+    # keyset list orders by them first (config.api.keyset), so that PostgreSQL reads it
+    # from those indexes.
+    index_scope: tuple[str, ...] = ()
+
     def visible_to(self, user: User | AnonymousUser) -> Self:
-        """Rows the user may read: their own, or all with the model's view permission."""
+        """Rows the user may read: their own, or all with the model's view permission.
+
+        A member's rows are listed in an order PostgreSQL can only read from an index led
+        by the owner (``EqualsAny``, ``index_scope``). With ``owner = a`` it may prefer an
+        index over every owner's rows when the member holds most of the table: it then
+        filters out every newer row of the other owners first (38 ms instead of 0.05
+        for an owner of a million rows among 1.1 million, measured).
+        """
         if not user.is_authenticated:
             return self.none()
         if user.has_perm(model_permission(self.model, "view")):
             return self
-        return self.filter(owner=user)
+        scoped = self.filter(owner__any=[user.pk])
+        scoped.index_scope = ("owner",)
+        return scoped
+
+    def _clone(self) -> Self:
+        clone = super()._clone()  # type: ignore[misc]  # Django's, untyped in the stubs
+        clone.index_scope = self.index_scope
+        return clone
 
     # These write rows without sending signals: they tell the response cache themselves.
 

@@ -77,9 +77,16 @@ class SortKey:
 
 @dataclass(frozen=True)
 class KeysetOrdering:
-    """The order a list's queryset asks for, tie-broken so that it identifies each row."""
+    """The order a list's queryset asks for, tie-broken so that it identifies each row.
+
+    ``scope`` names fields every row of the list has the same value of (the owner of a
+    member's list: ``OwnedQuerySet.index_scope``). They go first in the ``ORDER BY`` when
+    the model has an index led by them in the keys' order (either way), so that
+    PostgreSQL reads the page from that index; they take no part in the keys.
+    """
 
     keys: tuple[SortKey, ...]
+    scope: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, queryset: models.QuerySet) -> Self:
@@ -91,17 +98,33 @@ class KeysetOrdering:
             # The id goes the way of the last key, so one index (…, field, id) serves the
             # order both ways: PostgreSQL reads a B-tree backwards as fast as forwards.
             keys = (*keys, SortKey(model._meta.pk, descending))
-        return cls(keys)
+        return cls(keys, scope=tuple(getattr(queryset, "index_scope", ())))
 
     @property
     def spelling(self) -> list[str]:
         return [key.spelling for key in self.keys]
 
     def reversed(self) -> "KeysetOrdering":
-        return KeysetOrdering(tuple(key.reversed() for key in self.keys))
+        return KeysetOrdering(tuple(key.reversed() for key in self.keys), scope=self.scope)
 
     def ordered(self, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.order_by(*(key.order_by() for key in self.keys))
+        keys = [key.order_by() for key in self.keys]
+        return queryset.order_by(*self._scope_order(queryset.model), *keys)
+
+    def _scope_order(self, model: type[models.Model]) -> list[OrderBy]:
+        """The scope's fields, each the way an index led by them reads in the keys' order
+        (an index read backwards serves the opposite order): none without such an index."""
+        if not self.scope:
+            return []
+        spelled = [key.spelling for key in self.keys]
+        flipped = [key.reversed().spelling for key in self.keys]
+        for index in model._meta.indexes:
+            fields = list(index.fields)
+            if fields == [*self.scope, *spelled]:
+                return [F(name).asc() for name in self.scope]
+            if fields == [*self.scope, *flipped]:
+                return [F(name).desc() for name in self.scope]
+        return []
 
     def position_of(self, row: models.Model) -> list[str | None]:
         """Where ``row`` stands in the order, as strings (JSON, for a cursor)."""
