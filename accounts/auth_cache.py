@@ -18,10 +18,7 @@ deletions both fail (Redis unreachable at that moment, from that process) is see
 other processes only when their entry expires, ``AUTH_USER_CACHE_SECONDS`` at most.
 """
 
-import copy
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,6 +26,7 @@ from django.conf import settings
 
 from config.api.exceptions import CacheUnavailable
 from config.ops.cache import read_and_count, versions_fill, versions_forget
+from config.ops.process_cache import ExpiringLru
 
 ROLES_VERSION_KEY = "authv:roles"
 _MAX_ENTRIES = 10_000
@@ -56,44 +54,9 @@ def roles_changed() -> None:
 # --- Lookup -------------------------------------------------------------------------------
 
 
-class _VersionedUsers:
-    """Users of this process, each under the versions it was read at, for a short time."""
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Any | None:
-        if settings.AUTH_USER_CACHE_SECONDS <= 0:
-            return None
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            expires_at, user = entry
-            if expires_at < time.monotonic():
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-        # A copy: a request may set attributes on its user (permission caches, edits).
-        return copy.copy(user)
-
-    def put(self, key: tuple, user: Any) -> None:
-        if settings.AUTH_USER_CACHE_SECONDS <= 0:
-            return
-        expires_at = time.monotonic() + settings.AUTH_USER_CACHE_SECONDS
-        with self._lock:
-            self._entries[key] = (expires_at, copy.copy(user))
-            self._entries.move_to_end(key)
-            while len(self._entries) > _MAX_ENTRIES:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-users = _VersionedUsers()
+# Users of this process, each under the versions it was read at, for a short time; a copy
+# each time, as a request may set attributes on its user (permission caches, edits).
+users: ExpiringLru[Any] = ExpiringLru(_MAX_ENTRIES)
 
 
 def cached_user(
@@ -125,9 +88,11 @@ def cached_user(
             versions = versions_fill(version_keys, versions)
         except CacheUnavailable:
             return load(), count, read
+    if settings.AUTH_USER_CACHE_SECONDS <= 0:
+        return load(), count, read
     key = (user_id, *scope, *versions)
     user = users.get(key)
     if user is None:
         user = load()
-        users.put(key, user)
+        users.put(key, user, until=time.monotonic() + settings.AUTH_USER_CACHE_SECONDS)
     return user, count, read

@@ -17,10 +17,8 @@ what they rely on:
 
 import copy
 import functools
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
@@ -37,6 +35,7 @@ from accounts.models import AuthSession, User
 from accounts.tokens import token_session_id
 from config.api.throttling import UserRateThrottle
 from config.ops.logging import bind_user
+from config.ops.process_cache import ExpiringLru
 from config.ops.replicas import read_own_writes
 
 if TYPE_CHECKING:
@@ -56,56 +55,6 @@ class _Annotations(TypedDict):
 AuthenticatedUser: TypeAlias = "WithAnnotations[User, _Annotations]"
 
 
-class _VerifiedTokens:
-    """Access tokens this process has verified, each kept until simplejwt would call it
-    expired.
-
-    A client sends the same access token for its whole life, and verifying it (PyJWT's
-    two base64 and JSON decodes, the HMAC and the claim checks, then simplejwt's) was a
-    twentieth of a cold list request's CPU (measured in-process). The key is the whole
-    token, signature included: only the exact bytes verified before are ever taken from
-    here. What the token's user may do is still checked on every request (``get_user``:
-    active, password unchanged, session live).
-    """
-
-    MAX_ENTRIES = 1_000  # about 1 KB each
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[bytes, tuple[float, Token]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, raw_token: bytes) -> "Token | None":
-        with self._lock:
-            entry = self._entries.get(raw_token)
-            if entry is None:
-                return None
-            valid_until, token = entry
-            if valid_until <= _now():
-                del self._entries[raw_token]
-                return None
-            self._entries.move_to_end(raw_token)
-        return _copy_of(token)
-
-    def put(self, raw_token: bytes, token: "Token") -> None:
-        leeway = api_settings.LEEWAY
-        seconds = leeway.total_seconds() if isinstance(leeway, timedelta) else float(leeway)
-        # simplejwt refuses a token once exp <= now - leeway.
-        valid_until = float(token["exp"]) + seconds
-        with self._lock:
-            self._entries[raw_token] = (valid_until, _copy_of(token))
-            self._entries.move_to_end(raw_token)
-            while len(self._entries) > self.MAX_ENTRIES:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-def _now() -> float:
-    return time.time()
-
-
 def _copy_of(token: "Token") -> "Token":
     # Each request gets its own: a view may set claims on request.auth.
     copied = copy.copy(token)
@@ -113,7 +62,21 @@ def _copy_of(token: "Token") -> "Token":
     return copied
 
 
-verified_tokens = _VerifiedTokens()
+# Access tokens this process has verified, each kept until simplejwt would call it
+# expired. A client sends the same access token for its whole life, and verifying it
+# (PyJWT's two base64 and JSON decodes, the HMAC and the claim checks, then simplejwt's)
+# was a twentieth of a cold list request's CPU (measured in-process). The key is the
+# whole token, signature included: only the exact bytes verified before are ever taken
+# from here. What the token's user may do is still checked on every request
+# (``get_user``: active, password unchanged, session live). About 1 KB each.
+verified_tokens: "ExpiringLru[Token]" = ExpiringLru(1_000, clock=time.time, copier=_copy_of)
+
+
+def _valid_until(token: "Token") -> float:
+    """When simplejwt starts refusing ``token``: once exp <= now - leeway."""
+    leeway = api_settings.LEEWAY
+    seconds = leeway.total_seconds() if isinstance(leeway, timedelta) else float(leeway)
+    return float(token["exp"]) + seconds
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -128,7 +91,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
         token = verified_tokens.get(raw_token)
         if token is None:
             token = super().get_validated_token(raw_token)
-            verified_tokens.put(raw_token, token)
+            verified_tokens.put(raw_token, token, until=_valid_until(token))
         return token
 
     def authenticate(self, request):

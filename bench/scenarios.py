@@ -13,7 +13,7 @@ URL every time and is served from Redis. The floors are sent with ``cold.lua`` t
 the client's work and the URLs' length are the same on both sides of a ratio.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def scenarios(*, item_id: str, file_id: str, deep_page: int, deep_path: str) -> 
             in_rounds=True,
         ),
         Scenario(FLOOR_CREATE, "POST", "/bench/items/", "create.lua", in_rounds=True, writer=True),
-        Scenario(
+        create := Scenario(
             CREATE,
             "POST",
             "/api/v1/items/",
@@ -76,16 +76,7 @@ def scenarios(*, item_id: str, file_id: str, deep_page: int, deep_path: str) -> 
             writer=True,
         ),
         # The same create publishing no event: what live updates cost a write.
-        Scenario(
-            CREATE_WITHOUT_LIVE_UPDATES,
-            "POST",
-            "/api/v1/items/",
-            "create.lua",
-            FLOOR_CREATE,
-            in_rounds=True,
-            writer=True,
-            env=(("BENCH_LIVE_UPDATES", "off"),),
-        ),
+        replace(create, name=CREATE_WITHOUT_LIVE_UPDATES, env=(("BENCH_LIVE_UPDATES", "off"),)),
         # Once per connection count.
         Scenario(
             "item retrieve (warm cache)",

@@ -22,16 +22,17 @@ class EqualsAny(models.Lookup):
     prepare_rhs = False  # a list of values, each prepared below
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        field = self.lhs.output_field
-        values = [field.get_db_prep_value(value, connection) for value in self.rhs]
+        lhs, lhs_params, values = self._sides(compiler, connection)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params, values = self._sides(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, values)
+
+    def _sides(self, compiler: Any, connection: Any) -> tuple[str, Any, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
-        values = [field.get_db_prep_value(value, connection) for value in self.rhs]
-        return f"{lhs} = ANY(%s)", (*lhs_params, values)
+        return lhs, lhs_params, [field.get_db_prep_value(value, connection) for value in self.rhs]
 
 
 models.ForeignKey.register_lookup(EqualsAny)

@@ -28,19 +28,19 @@ S3 = {
 }
 
 
-def settings_in_subprocess(**env: str) -> subprocess.CompletedProcess:
-    """Import the settings in a fresh interpreter with this storage environment only."""
+def settings_in_subprocess(
+    code: str = "from django.conf import settings; print(settings.STORAGES['default']['BACKEND'])",
+    **env: str,
+) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter with the settings and this storage environment
+    only (by default: print the file storage backend)."""
     clean_env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("S3_", "STORAGE_BACKEND", "DJANGO_SETTINGS_MODULE"))
     }
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from django.conf import settings; print(settings.STORAGES['default']['BACKEND'])",
-        ],
+        [sys.executable, "-c", code],
         cwd=BASE_DIR,
         env={**clean_env, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True,
@@ -171,19 +171,7 @@ print(response.status_code, *sorted({"boto3", "sentry_sdk"} & set(sys.modules)))
 def worker_modules(**env: str) -> str:
     """What a fresh worker has imported once it has served a request and opened its
     file storage."""
-    result = subprocess.run(
-        [sys.executable, "-c", WORKER_IMPORTS],
-        cwd=BASE_DIR,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith(("S3_", "STORAGE_"))},
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "ALLOWED_HOSTS": "testserver",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = settings_in_subprocess(WORKER_IMPORTS, ALLOWED_HOSTS="testserver", **env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
