@@ -4,6 +4,7 @@ tables, and holding results to the budgets."""
 import argparse
 import copy
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from bench import scenarios as names
 from bench.check import MAX_QUERIES, budget_failures, ratio_budgets
 from bench.report import markdown_table, with_floor_ratios, with_scaling_ratios
 from bench.rounds import interleaved_rounds, median_ratio, summarized
-from bench.run import FULL, QUICK, _environment
+from bench.run import FULL, QUICK, _environment, _hasher_parameters
 from bench.scenarios import deep_page_name, scaling_scenario, scenarios
 from bench.wrk import parse_wrk
 
@@ -261,6 +262,7 @@ def _set_scaling(items: int, p50s: list[float]):
         (lambda r: r["results"][5]["rounds"][1].update(worker_rss_mb=[130.0]), "130.0 MB RSS"),
         (lambda r: r["hasher"].update(memory_cost_kib=1024), "OWASP"),
         (lambda r: r["hasher"].update(variant="argon2i"), "OWASP"),
+        (lambda r: r["hasher"].update(memory_cost_kib=7168, time_cost=4), "OWASP"),
     ],
 )
 def test_each_missed_budget_is_reported(passing_report, change, missed):
@@ -269,6 +271,13 @@ def test_each_missed_budget_is_reported(passing_report, change, missed):
     failures = budget_failures(report)
     assert len(failures) == 1, failures
     assert missed in failures[0]
+
+
+@pytest.mark.parametrize(("memory", "passes"), [(7168, 5), (12288, 3), (47104, 1)])
+def test_any_of_owasps_equal_argon2id_minimums_passes(passing_report, memory, passes):
+    report = copy.deepcopy(passing_report)
+    report["hasher"].update(memory_cost_kib=memory, time_cost=passes)
+    assert budget_failures(report) == []
 
 
 def test_a_ratio_with_a_side_not_measured_is_missed(passing_report):
@@ -342,3 +351,34 @@ def test_bench_gunicorn_recycles_no_worker_in_the_middle_of_a_run(monkeypatch):
 
     # gunicorn's 0: never restart a worker for its request count (production: 100,000).
     assert conf.max_requests == 0
+
+
+def test_the_hashers_ceiling_is_measured_with_every_cpu_checking(settings):
+    from config.settings import base
+
+    settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS
+    settings.ARGON2_MEMORY_COST_KIB, settings.ARGON2_TIME_COST = 1024, 1  # quick checks
+
+    hasher = _hasher_parameters()
+
+    assert (hasher["variant"], hasher["memory_cost_kib"], hasher["time_cost"]) == (
+        "argon2id",
+        1024,
+        1,
+    )
+    assert hasher["check_ms"] > 0
+    assert hasher["check_ms_all_cpus"] > 0
+    cpus = os.cpu_count() or 1
+    assert hasher["logins_per_second_ceiling"] == pytest.approx(
+        cpus * 1000 / hasher["check_ms_all_cpus"], rel=0.01
+    )
+
+
+def test_the_report_names_the_hashers_speed_alone_and_side_by_side(passing_report):
+    report = copy.deepcopy(passing_report)
+    report["hasher"].update(check_ms=20.0, check_ms_all_cpus=25.0, logins_per_second_ceiling=80.0)
+
+    assert (
+        "argon2id m=19456 KiB t=2 p=1: 20.0 ms a check alone, 25.0 ms each with all 2 CPUs "
+        "checking, so at most 80.0 logins/s"
+    ) in markdown_table(report)
