@@ -8,6 +8,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI description of our JWT authentication class.
-        from accounts import receivers, schema  # noqa: F401
+        from accounts import (  # noqa: F401
+            checks,  # noqa: F401  (registers the deployment check)
+            receivers,
+            schema,
+        )
 
         receivers.connect()
