@@ -7,11 +7,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the OpenAPI description of our JWT authentication class.
-        from accounts import (  # noqa: F401
-            checks,  # noqa: F401  (registers the deployment check)
-            receivers,
-            schema,
-        )
+        # schema registers the OpenAPI description of our JWT authentication class,
+        # checks the deployment check of password hashing.
+        from accounts import checks, receivers, schema  # noqa: F401
 
         receivers.connect()
