@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import models
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
@@ -34,6 +34,7 @@ from accounts import api_keys, auth_cache
 from accounts.models import AuthSession, User
 from accounts.tokens import token_session_id
 from config.api.throttling import UserRateThrottle
+from config.db.precompiled import PrecompiledQuery, precompile
 from config.ops.logging import bind_user
 from config.ops.process_cache import ExpiringLru
 from config.ops.replicas import read_own_writes
@@ -171,40 +172,32 @@ def user_for_authentication(
 
     Raises ``User.DoesNotExist`` and, for a malformed id, ``ValidationError``.
     """
-    ids = {"user": _id_value(User, user_id, using)}
-    if session_id is not None:
-        ids["session"] = _id_value(AuthSession, session_id, using)
-    sql, params, positions = _authentication_statement(using, with_session=session_id is not None)
-    filled = tuple(ids[positions[i]] if i in positions else p for i, p in enumerate(params))
-    found = list(User.objects.using(using).raw(sql, filled))
+    statement = _authentication_statement(using, with_session=session_id is not None)
+    values = {"user": user_id} if session_id is None else {"user": user_id, "session": session_id}
+    found = list(statement.raw(**values))
     if not found:
         raise User.DoesNotExist
     # The raw SQL is for_authentication()'s, so its rows carry the annotations.
     return cast(AuthenticatedUser, found[0])
 
 
-def _id_value(model: type[User] | type[AuthSession], value: Any, using: str) -> Any:
-    pk = model._meta.pk
-    return pk.get_db_prep_value(pk.to_python(value), connections[using])
-
-
 @functools.cache
-def _authentication_statement(alias: str, *, with_session: bool) -> tuple[str, tuple, dict]:
-    """The SQL and parameters of ``for_authentication(session_id=...).filter(pk=...)``, and
-    which parameters are the ids: ``{position: "user" | "session"}``."""
-    markers = {"user": uuid.UUID(int=1), "session": uuid.UUID(int=2)}
-    sample = (
-        User.objects.using(alias)
-        .for_authentication(session_id=markers["session"] if with_session else None)
-        .filter(pk=markers["user"])
-        # No ORDER BY: the model's ordering (by email) means nothing for a primary-key lookup.
-        .order_by()
-    )
-    sql, params = sample.query.sql_with_params()
-    positions = {params.index(_id_value(User, markers["user"], alias)): "user"}
+def _authentication_statement(alias: str, *, with_session: bool) -> PrecompiledQuery:
+    """``for_authentication(session_id=...).filter(pk=...)`` as SQL (config.db.precompiled)."""
+
+    def lookup(user: Any, session: Any = None) -> models.QuerySet:
+        return (
+            User.objects.for_authentication(session_id=session)
+            .filter(pk=user)
+            # No ORDER BY: the model's ordering (by email) means nothing for a primary-key
+            # lookup.
+            .order_by()
+        )
+
+    fields = {"user": User._meta.pk}
     if with_session:
-        positions[params.index(_id_value(AuthSession, markers["session"], alias))] = "session"
-    return sql, tuple(params), positions
+        fields["session"] = AuthSession._meta.pk
+    return precompile(lookup, alias, **fields)
 
 
 def forget_permissions(user: User) -> None:

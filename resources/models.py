@@ -59,7 +59,11 @@ class OwnedQuerySet(models.QuerySet):
             return self.none()
         if user.has_perm(model_permission(self.model, "view")):
             return self
-        scoped = self.filter(owner__any=[user.pk])
+        return self.owned_by(user.pk)
+
+    def owned_by(self, owner_id: Any) -> Self:
+        """The rows of one owner: what ``visible_to`` shows a member."""
+        scoped = self.filter(owner__any=[owner_id])
         scoped.index_scope = ("owner",)
         return scoped
 

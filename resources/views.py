@@ -13,13 +13,16 @@ An app's viewset names its queryset, serializers and FilterSet, and implements t
             return services.note_create(owner=self.request.user, **data)
 """
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, router
+from django.http import Http404
 from django.utils.http import parse_etags
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -29,7 +32,10 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.utils import encoders
 
 from accounts.api_keys import register_api_scope
+from accounts.models import User
 from accounts.permissions import ApiKeyScope
+from config.api.pagination import PageSource
+from config.db.precompiled import NotPrecompilable, PrecompiledQuery, precompile
 from config.ops import replicas
 from resources import response_cache
 from resources.models import OwnedQuerySet, entity_tag, model_permission
@@ -61,6 +67,55 @@ class ResourceViewSet(viewsets.GenericViewSet):
         queryset = cast(OwnedQuerySet, super().get_queryset())
         # Another user's object is not found (404), never forbidden: existence does not leak.
         return queryset.visible_to(self.request.user)
+
+    def get_object(self) -> Any:
+        """The URL's object; for a member's read, through SQL compiled once per process
+        (``config.db.precompiled``): the ORM's own statement, without building it."""
+        lookup = self._member_lookup()
+        if lookup is None:
+            return super().get_object()
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        try:
+            found = list(lookup.raw(owner=self.request.user.pk, value=value))
+        except (TypeError, ValueError, ValidationError):
+            raise Http404 from None  # a malformed id, as DRF's get_object_or_404 answers
+        if not found:
+            raise Http404
+        self.check_object_permissions(self.request, found[0])
+        return found[0]
+
+    def page_source(self) -> PageSource | None:
+        """A member's list, for its pages' SQL compiled once (``CursorPagination``)."""
+        if not self._reads_as_member():
+            return None
+        queryset: OwnedQuerySet = type(self).queryset  # type: ignore[assignment]
+        return PageSource(
+            key=type(self),
+            alias=router.db_for_read(self._model()),
+            build=lambda owner: _visible_to_member(queryset, owner),
+            values={"owner": self.request.user.pk},
+            fields={"owner": _owner_key(self._model())},
+        )
+
+    def _member_lookup(self) -> PrecompiledQuery | None:
+        if not self._reads_as_member():
+            return None
+        return _member_lookup(type(self), router.db_for_read(self._model()))
+
+    def _reads_as_member(self) -> bool:
+        """Whether the request reads ``queryset.visible_to(user)`` and nothing else, so that
+        SQL compiled once from that is the ORM's: a member reading, this class's scoping,
+        no filter asked for."""
+        queryset: models.QuerySet = type(self).queryset  # type: ignore[assignment]
+        user = self.request.user
+        return (
+            self.request.method in ("GET", "HEAD")
+            and type(self).get_queryset is ResourceViewSet.get_queryset
+            and user.is_authenticated
+            and not user.has_perm(model_permission(self._model(), "view"))
+            # No filter backend changes it (?is_completed=, ?ordering=).
+            and self.filter_queryset(queryset) is queryset
+        )
 
     def get_input_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer:
         assert self.input_serializer_class is not None, (
@@ -200,6 +255,56 @@ class OwnedResourceViewSet(
 
 
 _CACHED_ACTIONS = frozenset({"list", "retrieve"})
+
+
+class _Member:
+    """A member whose id is a marker: what ``visible_to`` scopes by, for SQL compiled once."""
+
+    is_authenticated = True
+
+    def __init__(self, pk: Any):
+        self.pk = pk
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return False
+
+
+def _visible_to_member(queryset: OwnedQuerySet, owner: Any) -> OwnedQuerySet:
+    """The rows a member whose id is ``owner`` reads, as the resource's queryset scopes
+    them (a ``visible_to`` of its own may narrow them further: active files only)."""
+    try:
+        return queryset.all().visible_to(cast(User, _Member(owner)))
+    except AttributeError as error:
+        raise NotPrecompilable("visible_to reads more of the user than its id") from error
+
+
+def _owner_key(model: type[models.Model]) -> models.Field:
+    """The field an owner's id is compared with: the user's primary key."""
+    return model._meta.get_field("owner").target_field  # type: ignore[union-attr]
+
+
+@functools.cache
+def _member_lookup(viewset: type[ResourceViewSet], alias: str) -> PrecompiledQuery | None:
+    """``viewset``'s ``get_object()`` for a member, as SQL; None where it cannot be."""
+    queryset: OwnedQuerySet = viewset.queryset  # type: ignore[assignment]
+    meta = queryset.model._meta
+    field = meta.pk if viewset.lookup_field == "pk" else meta.get_field(viewset.lookup_field)
+    if not (field.primary_key or field.unique):
+        return None  # the ORM's get() would tell two rows apart (MultipleObjectsReturned)
+    try:
+        return precompile(
+            lambda owner, value: (
+                _visible_to_member(queryset, owner)
+                .filter(**{viewset.lookup_field: value})
+                # As QuerySet.get() does: no ORDER BY for a lookup of one row.
+                .order_by()
+            ),
+            alias,
+            owner=_owner_key(queryset.model),
+            value=field,
+        )
+    except NotPrecompilable:
+        return None
 
 
 def _with_etag(response: Response) -> Response:

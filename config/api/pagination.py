@@ -7,7 +7,7 @@ list's order, signed, and bound to the list, the user it was issued to and the o
 ``OFFSET``, and no ``COUNT`` unless ``?count=true`` asks for one.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from config.api.exceptions import (
 )
 from config.api.filters import StrictBooleanField
 from config.api.keyset import KeysetOrdering
+from config.db.precompiled import NotPrecompilable, PrecompiledQuery, precompile
 
 # The largest page_size read: a bound on the digits parsed (int() refuses more than
 # 4,300), documented as the schema's maximum.
@@ -52,6 +53,23 @@ class Cursor:
     position: list[str | None] | None
     values: list[Any] | None  # the same, parsed into the fields' values
     backwards: bool
+
+
+@dataclass(frozen=True)
+class PageSource:
+    """What a view's list is read from, for its pages' SQL compiled once per process
+    (``config.db.precompiled``), given by its ``page_source()``.
+
+    ``build(**values)`` is the very queryset the view paginates for these ``values``
+    (``fields``: the field each is compared with); ``key`` names the builder, the same
+    for every request it serves.
+    """
+
+    key: Hashable
+    alias: str
+    build: Callable[..., models.QuerySet]
+    values: dict[str, Any]
+    fields: dict[str, models.Field]
 
 
 class CursorPagination(pagination.BasePagination):
@@ -87,6 +105,8 @@ class CursorPagination(pagination.BasePagination):
         self.list_label = queryset.model._meta.label_lower
         cursor = self._cursor_read(request)
         self.count = queryset.count() if counting else None
+        page_source = getattr(view, "page_source", None)
+        self.source = page_source() if page_source is not None else None
         rows, more = self._page_read(queryset, cursor, size)
         self._links_set(rows, cursor, more=more)
         return rows
@@ -168,14 +188,36 @@ class CursorPagination(pagination.BasePagination):
         backwards = cursor is not None and cursor.backwards
         # Backwards, the rows before the cursor are those after it in the reversed order.
         walk = self.ordering.reversed() if backwards else self.ordering
-        if cursor is not None and cursor.values is not None:
-            queryset = walk.rows_after(queryset, cursor.values)
-        # One row more than the page: whether it came says whether there is more.
-        rows = list(walk.ordered(queryset)[: size + 1])
+        values = cursor.values if cursor is not None else None
+        statement = self._precompiled(walk, values, size)
+        if statement is not None and self.source is not None:
+            keys = {f"key{i}": value for i, value in enumerate(values or []) if value is not None}
+            rows = list(statement.raw(**self.source.values, **keys))
+        else:
+            if values is not None:
+                queryset = walk.rows_after(queryset, values)
+            # One row more than the page: whether it came says whether there is more.
+            rows = list(walk.ordered(queryset)[: size + 1])
         page = rows[:size]
         if backwards:
             page.reverse()
         return page, len(rows) > size
+
+    def _precompiled(
+        self, walk: KeysetOrdering, values: list[Any] | None, size: int
+    ) -> PrecompiledQuery | None:
+        """The page's statement, compiled the first time this shape of page is read: the
+        same order, direction, size, and keys with and without values (nulls)."""
+        source = self.source
+        if source is None:
+            return None
+        present = None if values is None else tuple(value is not None for value in values)
+        shape = (source.key, source.alias, walk, present, size)
+        if shape not in _PAGE_STATEMENTS:
+            if len(_PAGE_STATEMENTS) >= _MAX_PAGE_STATEMENTS:
+                _PAGE_STATEMENTS.clear()
+            _PAGE_STATEMENTS[shape] = _page_statement(source, walk, present, size)
+        return _PAGE_STATEMENTS[shape]
 
     def _links_set(self, rows: list[models.Model], cursor: Cursor | None, *, more: bool) -> None:
         first = self.ordering.position_of(rows[0]) if rows else None
@@ -258,6 +300,29 @@ class CursorPagination(pagination.BasePagination):
             error = ErrorDetail("Use true or false.", code="invalid_choice")
             raise ValidationError({self.count_query_param: [error]})
         return counting
+
+
+# Statements by page shape: a few per list (each page size asked for, each direction).
+_PAGE_STATEMENTS: dict[tuple, PrecompiledQuery | None] = {}
+_MAX_PAGE_STATEMENTS = 1000
+
+
+def _page_statement(
+    source: PageSource, walk: KeysetOrdering, present: tuple[bool, ...] | None, size: int
+) -> PrecompiledQuery | None:
+    keys = {f"key{i}": key.field for i, key in enumerate(walk.keys) if present and present[i]}
+
+    def page(**markers: Any) -> models.QuerySet:
+        queryset = source.build(**{name: markers[name] for name in source.fields})
+        if present is not None:
+            values = [markers.get(f"key{i}") for i in range(len(walk.keys))]
+            queryset = walk.rows_after(queryset, values)
+        return walk.ordered(queryset)[: size + 1]
+
+    try:
+        return precompile(page, source.alias, **source.fields, **keys)
+    except NotPrecompilable:
+        return None
 
 
 def _positive_number(request: "Request", name: str) -> int | None:

@@ -1,0 +1,212 @@
+"""A member's retrieve and list pages through SQL compiled once (config.db.precompiled):
+the ORM's own statements, the same rows, and the ORM wherever a request reads more than
+a member's own rows."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from model_bakery import baker
+
+from accounts.models import User
+from config.api.keyset import KeysetOrdering
+from config.db.precompiled import NotPrecompilable, PrecompiledQuery, precompile
+from items.models import Item
+from items.tests.helpers import ITEMS_URL, assert_problem, item_url
+
+pytestmark = pytest.mark.django_db
+
+OWNER, PK = User._meta.pk, Item._meta.pk
+CREATED_AT = Item._meta.get_field("created_at")
+
+
+@pytest.fixture
+def statements_run(monkeypatch) -> list[str]:
+    """The SQL of every precompiled statement run on items, in order (authentication
+    runs its own)."""
+    run: list[str] = []
+    raw = PrecompiledQuery.raw
+
+    def counted(self, **values):
+        if self.model is Item:
+            run.append(self.sql)
+        return raw(self, **values)
+
+    monkeypatch.setattr(PrecompiledQuery, "raw", counted)
+    return run
+
+
+def lookup(owner, value):
+    return Item.objects.owned_by(owner).filter(pk=value).order_by()
+
+
+def test_a_precompiled_statement_is_the_orms_for_the_same_values(user):
+    item = baker.make(Item, owner=user)
+    statement = precompile(lookup, "default", owner=OWNER, value=PK)
+
+    sql, params = lookup(user.pk, item.pk).query.sql_with_params()
+
+    assert statement.sql == sql
+    assert statement.params_for(owner=user.pk, value=item.pk) == list(params)
+    assert list(statement.raw(owner=user.pk, value=item.pk)) == [item]
+
+
+def test_a_precompiled_statement_finds_nothing_of_another_owner(user, other_user):
+    item = baker.make(Item, owner=other_user)
+    statement = precompile(lookup, "default", owner=OWNER, value=PK)
+
+    assert list(statement.raw(owner=user.pk, value=item.pk)) == []
+
+
+def test_a_value_compared_several_times_fills_every_place_it_went(user):
+    # A keyset page after (created_at, id) compares created_at three times.
+    rows = baker.make(Item, owner=user, _quantity=4)
+    ordering = KeysetOrdering.of(Item.objects.owned_by(user.pk))
+
+    def page(owner, key0, key1):
+        after = ordering.rows_after(Item.objects.owned_by(owner), [key0, key1])
+        return ordering.ordered(after)[:21]
+
+    statement = precompile(page, "default", owner=OWNER, key0=CREATED_AT, key1=PK)
+    start = sorted(rows, key=lambda row: (row.created_at, row.pk))[-1]
+    sql, params = page(user.pk, start.created_at, start.pk).query.sql_with_params()
+
+    assert statement.sql == sql
+    assert statement.params_for(owner=user.pk, key0=start.created_at, key1=start.pk) == list(
+        params
+    )
+    assert [s.name for s in statement.slots].count("key0") == 3
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        # A boolean has no value no row holds: a marker could equal a constant.
+        (lambda value: Item.objects.filter(is_completed=value), "is_completed"),
+        # The value reaches no parameter.
+        (lambda value: Item.objects.all(), "id"),
+        (lambda value: Item.objects.filter(pk=value).none(), "id"),
+        # raw() reads the rows of one model.
+        (lambda value: Item.objects.select_related("owner").filter(pk=value), "id"),
+    ],
+    ids=["boolean", "unused", "none", "select-related"],
+)
+def test_what_cannot_be_filled_from_markers_is_refused(build, field):
+    with pytest.raises(NotPrecompilable):
+        precompile(build, "default", value=Item._meta.get_field(field))
+
+
+def test_a_member_retrieve_runs_the_precompiled_lookup(auth_client, user, statements_run):
+    item = baker.make(Item, owner=user, title="Mine")
+
+    response = auth_client.get(item_url(item))
+
+    assert response.status_code == 200, response.content
+    assert response.json()["title"] == "Mine"
+    assert len(statements_run) == 1
+
+
+def test_a_member_retrieve_of_another_users_item_is_404(auth_client, other_user, statements_run):
+    item = baker.make(Item, owner=other_user)
+
+    response = auth_client.get(item_url(item))
+
+    assert_problem(response, 404, "not_found")
+    assert len(statements_run) == 1
+
+
+def test_a_member_retrieve_of_a_malformed_id_is_404(auth_client, statements_run):
+    response = auth_client.get(item_url("not-a-uuid"))
+
+    assert_problem(response, 404, "not_found")
+
+
+def test_a_retrieve_with_a_filter_goes_through_the_orm_and_applies_it(
+    auth_client, user, statements_run
+):
+    # DRF filters a detail URL's queryset too: an open item is not among completed ones.
+    item = baker.make(Item, owner=user, is_completed=False)
+
+    response = auth_client.get(item_url(item), {"is_completed": "true"})
+
+    assert_problem(response, 404, "not_found")
+    assert statements_run == []
+
+
+def test_staff_reads_go_through_the_orm(client_for, staff_user, user, statements_run):
+    item = baker.make(Item, owner=user)
+
+    assert client_for(staff_user).get(item_url(item)).status_code == 200
+    assert client_for(staff_user).get(ITEMS_URL).status_code == 200
+    assert statements_run == []
+
+
+def test_writes_go_through_the_orm(auth_client, user, statements_run):
+    item = baker.make(Item, owner=user)
+
+    response = auth_client.patch(item_url(item), {"title": "Renamed"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert statements_run == []
+
+
+def walk(client, url: str, link: str) -> list[list[str]]:
+    pages = []
+    while url:
+        body = client.get(url).json()
+        pages.append([row["id"] for row in body["results"]])
+        url = body[link]
+    return pages
+
+
+def test_every_page_forwards_and_back_is_the_orms(auth_client, user, statements_run):
+    # Ties on created_at: the id decides, on both paths alike.
+    now = timezone.now()
+    for n in range(7):
+        baker.make(Item, owner=user, created_at=now - timedelta(seconds=n // 2))
+    expected = [
+        str(pk)
+        for pk in Item.objects.filter(owner=user)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+    ]
+
+    forwards = walk(auth_client, f"{ITEMS_URL}?page_size=2", "next")
+    last_page = auth_client.get(f"{ITEMS_URL}?page_size=2").json()
+    for _ in range(len(forwards) - 1):
+        last_page = auth_client.get(last_page["next"]).json()
+    backwards = walk(auth_client, last_page["previous"], "previous")
+
+    assert [pk for page in forwards for pk in page] == expected
+    assert [pk for page in reversed(backwards) for pk in page] == expected[:6]
+    # Each page read from the database was precompiled (the second walk to the last page
+    # asked for the same URLs again: served from the response cache).
+    assert len(statements_run) == len(forwards) + len(backwards)
+
+
+def test_a_filtered_or_reordered_list_goes_through_the_orm(auth_client, user, statements_run):
+    baker.make(Item, owner=user, _quantity=3)
+
+    assert len(auth_client.get(ITEMS_URL, {"ordering": "title"}).json()["results"]) == 3
+    assert len(auth_client.get(ITEMS_URL, {"search": "no-such-words"}).json()["results"]) == 0
+    assert statements_run == []
+
+
+def test_a_resources_own_visible_to_scopes_its_precompiled_reads(auth_client, user, monkeypatch):
+    # StoredFileQuerySet.visible_to shows active files only: a pending upload is neither
+    # listed nor found, on the precompiled path as on the ORM's.
+    from storage.models import StoredFile
+
+    run = []
+    raw = PrecompiledQuery.raw
+    monkeypatch.setattr(
+        PrecompiledQuery, "raw", lambda self, **v: run.append(self.model) or raw(self, **v)
+    )
+    pending = baker.make(StoredFile, owner=user, status=StoredFile.Status.PENDING)
+
+    listed = auth_client.get("/api/v1/files/")
+    found = auth_client.get(f"/api/v1/files/{pending.pk}/")
+
+    assert listed.json()["results"] == []
+    assert_problem(found, 404, "not_found")
+    assert run.count(StoredFile) == 2
