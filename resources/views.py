@@ -258,22 +258,31 @@ _CACHED_ACTIONS = frozenset({"list", "retrieve"})
 
 
 class _Member:
-    """A member whose id is a marker: what ``visible_to`` scopes by, for SQL compiled once."""
+    """A member whose id is a marker: what ``visible_to`` scopes by, for SQL compiled once.
+
+    It answers only what every request compiled from it shares: it is authenticated,
+    and lacks the model's view permission (``_reads_as_member``). A ``visible_to`` that
+    asks more of the user (another permission, an attribute) makes its reads the ORM's.
+    """
 
     is_authenticated = True
 
-    def __init__(self, pk: Any):
+    def __init__(self, pk: Any, view_permission: str):
         self.pk = pk
+        self.view_permission = view_permission
 
     def has_perm(self, perm: str, obj: Any = None) -> bool:
+        if perm != self.view_permission or obj is not None:
+            raise NotPrecompilable(f"visible_to asks for {perm}, which members may hold")
         return False
 
 
 def _visible_to_member(queryset: OwnedQuerySet, owner: Any) -> OwnedQuerySet:
     """The rows a member whose id is ``owner`` reads, as the resource's queryset scopes
     them (a ``visible_to`` of its own may narrow them further: active files only)."""
+    member = _Member(owner, model_permission(queryset.model, "view"))
     try:
-        return queryset.all().visible_to(cast(User, _Member(owner)))
+        return queryset.all().visible_to(cast(User, member))
     except AttributeError as error:
         raise NotPrecompilable("visible_to reads more of the user than its id") from error
 

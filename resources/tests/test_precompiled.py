@@ -210,3 +210,35 @@ def test_a_resources_own_visible_to_scopes_its_precompiled_reads(auth_client, us
     assert listed.json()["results"] == []
     assert_problem(found, 404, "not_found")
     assert run.count(StoredFile) == 2
+
+
+def test_a_visible_to_asking_for_another_permission_reads_through_the_orm(
+    client_for, user, monkeypatch
+):
+    # The compiled statement is shared by every member: a scope that depends on what
+    # one member holds (here: who may see pending uploads) cannot be compiled.
+    from resources import views
+    from storage.models import StoredFile, StoredFileQuerySet
+
+    def visible_to(self, viewer):
+        if viewer.has_perm("storage.view_pending_uploads"):
+            return self.filter(owner__any=[viewer.pk])
+        return self.filter(owner__any=[viewer.pk], status=StoredFile.Status.ACTIVE)
+
+    monkeypatch.setattr(StoredFileQuerySet, "visible_to", visible_to)
+    views._member_lookup.cache_clear()
+    monkeypatch.setattr("config.api.pagination._PAGE_STATEMENTS", {})
+    run = []
+    raw = PrecompiledQuery.raw
+    monkeypatch.setattr(
+        PrecompiledQuery, "raw", lambda self, **v: run.append(self.model) or raw(self, **v)
+    )
+    pending = baker.make(StoredFile, owner=user, status=StoredFile.Status.PENDING)
+
+    listed = client_for(user).get("/api/v1/files/")
+    found = client_for(user).get(f"/api/v1/files/{pending.pk}/")
+
+    assert listed.json()["results"] == []
+    assert_problem(found, 404, "not_found")
+    assert StoredFile not in run
+    views._member_lookup.cache_clear()
