@@ -20,7 +20,7 @@ another one, nor a constant of the query replaced.
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -105,7 +105,7 @@ def _marker(field: models.Field, n: int) -> Any:
     if isinstance(field, models.DateTimeField):
         return datetime(1901, 1, 1, microsecond=n, tzinfo=UTC)
     if isinstance(field, models.DateField):
-        return date(1901, 1, 1 + n)
+        return date(1901, 1, 1) + timedelta(days=n)
     if isinstance(field, models.CharField | models.TextField):
         return f"keel-marker-{uuid.uuid4().hex}-{n}"
     raise NotPrecompilable(f"no marker value for a {type(field).__name__}")
