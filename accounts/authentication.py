@@ -174,7 +174,7 @@ def user_for_authentication(
     """
     statement = _authentication_statement(using, with_session=session_id is not None)
     values = {"user": user_id} if session_id is None else {"user": user_id, "session": session_id}
-    found = list(statement.raw(**values))
+    found = statement.rows(**values)
     if not found:
         raise User.DoesNotExist
     # The raw SQL is for_authentication()'s, so its rows carry the annotations.

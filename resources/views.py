@@ -76,7 +76,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
             return super().get_object()
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         try:
-            found = list(lookup.raw(owner=self.request.user.pk, value=value))
+            found = lookup.rows(owner=self.request.user.pk, value=value)
         except (TypeError, ValueError, ValidationError):
             raise Http404 from None  # a malformed id, as DRF's get_object_or_404 answers
         if not found:

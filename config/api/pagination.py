@@ -192,7 +192,7 @@ class CursorPagination(pagination.BasePagination):
         statement = self._precompiled(walk, values, size)
         if statement is not None and self.source is not None:
             keys = {f"key{i}": value for i, value in enumerate(values or []) if value is not None}
-            rows = list(statement.raw(**self.source.values, **keys))
+            rows = statement.rows(**self.source.values, **keys)
         else:
             if values is not None:
                 queryset = walk.rows_after(queryset, values)

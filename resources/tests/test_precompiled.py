@@ -5,6 +5,7 @@ a member's own rows."""
 from datetime import timedelta
 
 import pytest
+from django.db.models.functions import Length
 from django.utils import timezone
 from model_bakery import baker
 
@@ -25,13 +26,13 @@ def statements_run(monkeypatch) -> list[type]:
     """The model of every precompiled statement run, in order (authentication runs one
     on users)."""
     run: list[type] = []
-    raw = PrecompiledQuery.raw
+    rows = PrecompiledQuery.rows
 
     def counted(self, **values):
         run.append(self.model)
-        return raw(self, **values)
+        return rows(self, **values)
 
-    monkeypatch.setattr(PrecompiledQuery, "raw", counted)
+    monkeypatch.setattr(PrecompiledQuery, "rows", counted)
     return run
 
 
@@ -47,14 +48,54 @@ def test_a_precompiled_statement_is_the_orms_for_the_same_values(user):
 
     assert statement.sql == sql
     assert statement.params_for(owner=user.pk, value=item.pk) == list(params)
-    assert list(statement.raw(owner=user.pk, value=item.pk)) == [item]
+    assert statement.rows(owner=user.pk, value=item.pk) == [item]
+
+
+def test_its_rows_are_the_orms_instances_value_for_value_and_type_for_type(user):
+    # SQLite stores UUIDs, booleans and datetimes as text and integers: its converters
+    # must run as the ORM's do.
+    baker.make(Item, owner=user, is_completed=True, completed_at=timezone.now(), _quantity=2)
+    baker.make(Item, owner=user, description="")
+    statement = precompile(
+        lambda owner: Item.objects.owned_by(owner).order_by("created_at", "id"),
+        "default",
+        owner=OWNER,
+    )
+
+    rows = statement.rows(owner=user.pk)
+
+    orm = list(Item.objects.owned_by(user.pk).order_by("created_at", "id"))
+    assert [_typed_values(row) for row in rows] == [_typed_values(row) for row in orm]
+    assert all(row._state.db == "default" and not row._state.adding for row in rows)
+
+
+def test_its_rows_carry_the_querysets_annotations(user):
+    annotated = precompile(
+        lambda owner: (
+            Item.objects.owned_by(owner).annotate(title_length=Length("title")).order_by()
+        ),
+        "default",
+        owner=OWNER,
+    )
+    baker.make(Item, owner=user, title="four")
+
+    (row,) = annotated.rows(owner=user.pk)
+
+    assert row.title_length == 4
+
+
+def _typed_values(instance: Item) -> dict[str, tuple[type, object]]:
+    return {
+        field.attname: (type(value := getattr(instance, field.attname)), value)
+        for field in Item._meta.concrete_fields
+    }
 
 
 def test_a_precompiled_statement_finds_nothing_of_another_owner(user, other_user):
     item = baker.make(Item, owner=other_user)
     statement = precompile(lookup, "default", owner=OWNER, value=PK)
 
-    assert list(statement.raw(owner=user.pk, value=item.pk)) == []
+    assert statement.rows(owner=user.pk, value=item.pk) == []
 
 
 def test_a_value_compared_several_times_fills_every_place_it_went(user):
