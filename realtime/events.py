@@ -139,15 +139,12 @@ class Publisher:
         """Send ``payload`` to ``channel``'s subscribers; raises Redis's connection errors."""
         with self._lock:
             try:
-                self._send(channel, payload)
-            except redis.ConnectionError:
-                # Redis closed the connection (it restarted): one new connection is tried.
-                self._drop()
                 try:
                     self._send(channel, payload)
-                except BaseException:
+                except redis.ConnectionError:
+                    # Redis closed the connection (it restarted): one new one is tried.
                     self._drop()
-                    raise
+                    self._send(channel, payload)
             except BaseException:
                 self._drop()
                 raise

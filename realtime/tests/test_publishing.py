@@ -108,7 +108,7 @@ def test_the_replies_are_read_as_they_arrive(settings):
 
     for number in range(5):
         publisher.publish("keel-test-replies", str(number).encode())
-        time.sleep(0.01)
+        time.sleep(0.05)  # its reply arriving
 
     # Each publish read the replies that had come: only the last one's can be left.
     assert publisher.unread <= 1
