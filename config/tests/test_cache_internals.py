@@ -1,11 +1,14 @@
 """Guards for what config/ops/cache.py relies on in Django's Redis cache backend."""
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends import redis as django_redis
+from redis.exceptions import ResponseError
 
-from config.ops.cache import RedisCache
+from config.ops.cache import RedisCache, read_and_count
+from config.ops.dependencies import cache_breaker
 
 
 def test_django_redis_client_still_has_the_hooks_the_reusing_client_overrides():
@@ -51,3 +54,59 @@ def test_clearing_the_cache_deletes_its_own_keys_and_leaves_the_rest(redis_cache
 
 def test_the_suites_cache_keys_have_a_prefix_of_their_own():
     assert settings.CACHES["default"]["KEY_PREFIX"] == "keel-test"
+
+
+def test_the_round_trip_reads_every_key_and_counts(redis_cache):
+    redis_cache.set("present", {"kept": True})
+
+    values, count = read_and_count(["present", "absent"], ("a-counter", 60))
+    _, count_again = read_and_count([], ("a-counter", 60))
+
+    assert values == [{"kept": True}, None]
+    assert (count, count_again) == (1, 2)
+    server = redis_cache._cache.get_client(write=True)
+    assert server.ttl(redis_cache.make_key("a-counter")) == 60
+
+
+def test_a_refused_command_leaves_no_reply_behind_for_the_next_round_trip(redis_cache):
+    """An error reply is raised at once, the replies after it unread: the connection is
+    dropped, so the next round trip never reads them as its own."""
+    redis_cache.set("a-counter", "not a number")
+    redis_cache.set("present", "the value")
+
+    with pytest.raises(ResponseError):
+        read_and_count(["present"], ("a-counter", 60))
+
+    redis_cache.delete("a-counter")
+    for _ in range(3):
+        assert read_and_count(["present"], ("a-counter", 60))[0] == ["the value"]
+
+
+def test_a_connection_redis_closed_is_replaced_without_a_failed_round_trip(redis_cache):
+    """After a Redis restart every pooled connection is closed by the server."""
+    read_and_count(["present"])  # a pooled connection exists
+    server = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    server.client_kill_filter(_type="normal", skipme=True)
+    redis_cache.set("present", "the value")  # (on a connection of its own, new)
+    server.client_kill_filter(_type="normal", skipme=True)
+
+    assert read_and_count(["present"])[0] == ["the value"]
+    assert cache_breaker._failures == 0
+
+
+def test_a_connection_that_breaks_while_in_use_is_replaced_once(redis_cache, monkeypatch):
+    """Redis closing the connection between the pool's check and the write."""
+    redis_cache.set("present", "the value")
+    real_send = redis.connection.AbstractConnection.send_packed_command
+    breaks = ["once"]
+
+    def send(self, command, check_health=True):
+        if breaks:
+            breaks.pop()
+            self.disconnect()
+            raise redis.exceptions.ConnectionError("Connection closed by server.")
+        return real_send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", send)
+
+    assert read_and_count(["present"])[0] == ["the value"]
