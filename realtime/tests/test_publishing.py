@@ -214,7 +214,8 @@ def _suite_publisher(settings) -> events.Publisher:
 class _FakeRedis:
     """A server that answers each PUBLISH with ``publish_reply`` (None: never) and every
     other command (PING, the client's CLIENT SETINFO) at once; with ``publishes_per_
-    connection``, it closes a connection after that many publishes."""
+    connection``, it closes a connection after that many publishes. ``wait_for`` a
+    command returns once the command is answered."""
 
     def __init__(self, *, publish_reply: bytes | None, publishes_per_connection: int = 0):
         self.publish_reply = publish_reply
@@ -266,17 +267,22 @@ class _FakeRedis:
         while data := connection.recv(65536):
             commands, buffered = _commands_in(buffered + data)
             for command in commands:
+                self._reply(connection, command)
+                # Seen once answered: a test waiting for it may count on its reply
+                # being in the client's socket already.
                 with self._seen:
                     self.commands.append(command)
                     self._seen.notify_all()
-                if command != b"PUBLISH":
-                    connection.sendall(b"+PONG\r\n" if command == b"PING" else b"+OK\r\n")
-                    continue
-                if self.publish_reply is not None:
-                    connection.sendall(self.publish_reply)
-                publishes += 1
-                if publishes == self.publishes_per_connection:
-                    return
+                if command == b"PUBLISH":
+                    publishes += 1
+                    if publishes == self.publishes_per_connection:
+                        return
+
+    def _reply(self, connection: socket.socket, command: bytes) -> None:
+        if command != b"PUBLISH":
+            connection.sendall(b"+PONG\r\n" if command == b"PING" else b"+OK\r\n")
+        elif self.publish_reply is not None:
+            connection.sendall(self.publish_reply)
 
 
 def _commands_in(data: bytes) -> tuple[list[bytes], bytes]:
