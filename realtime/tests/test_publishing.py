@@ -146,11 +146,11 @@ def test_a_refused_publish_is_logged_when_its_reply_is_read(settings, caplog):
         event_publish(group=user_group("refused"), text="first")
         fake.wait_for(b"PUBLISH", 1)
         event_publish(group=user_group("refused"), text="second")
+        fake.wait_for(b"PUBLISH", 2)
 
     warnings = [record.getMessage() for record in caplog.records if record.name == "keel.realtime"]
     assert warnings == ["event not published: no permissions to access a channel"]
     assert not publish_breaker.is_open
-    assert fake.commands.count(b"PUBLISH") == 2
 
 
 def test_a_publish_after_redis_closed_the_connection_goes_on_a_new_one(settings, caplog):
