@@ -158,8 +158,7 @@ def test_a_publish_after_redis_closed_the_connection_goes_on_a_new_one(settings,
         channel_layer_at(settings, fake.url)
 
         event_publish(group=user_group("restarted"), text="before")
-        fake.wait_for(b"PUBLISH", 1)
-        time.sleep(0.05)  # the server's close reaching the client
+        fake.wait_for_close()
         event_publish(group=user_group("restarted"), text="after")
         fake.wait_for(b"PUBLISH", 2)
 
@@ -222,6 +221,7 @@ class _FakeRedis:
         self.publishes_per_connection = publishes_per_connection
         self.commands: list[bytes] = []
         self.connections = 0
+        self.closed = 0  # connections the server has closed
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"redis://127.0.0.1:{self._listener.getsockname()[1]}/0"
         self._seen = threading.Condition()
@@ -245,6 +245,10 @@ class _FakeRedis:
         with self._seen:
             assert self._seen.wait_for(lambda: self.commands.count(command) >= count, timeout=5)
 
+    def wait_for_close(self) -> None:
+        with self._seen:
+            assert self._seen.wait_for(lambda: self.closed >= 1, timeout=5)
+
     def _serve(self) -> None:
         # Closing a socket does not wake a thread blocked in its accept(): poll instead.
         self._listener.settimeout(0.05)
@@ -260,6 +264,9 @@ class _FakeRedis:
             # The test ends the connection (or the client does) whenever it is done.
             with connection, contextlib.suppress(OSError):
                 self._answer(connection)
+            with self._seen:
+                self.closed += 1
+                self._seen.notify_all()
 
     def _answer(self, connection: socket.socket) -> None:
         connection.settimeout(5)
