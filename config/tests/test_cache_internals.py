@@ -7,6 +7,7 @@ from django.core.cache import caches
 from django.core.cache.backends import redis as django_redis
 from redis.exceptions import ResponseError
 
+from config.api.exceptions import CacheUnavailable
 from config.ops.cache import RedisCache, read_and_count
 from config.ops.dependencies import cache_breaker
 
@@ -84,18 +85,22 @@ def test_a_refused_command_leaves_no_reply_behind_for_the_next_round_trip(redis_
 
 def test_a_connection_redis_closed_is_replaced_without_a_failed_round_trip(redis_cache):
     """After a Redis restart every pooled connection is closed by the server."""
-    read_and_count(["present"])  # a pooled connection exists
+    redis_cache.set("present", "the value")
+    read_and_count(["present"])  # leaves a connection in the pool
+    pool = redis_cache._cache.get_client(write=True).connection_pool
     server = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
-    server.client_kill_filter(_type="normal", skipme=True)
-    redis_cache.set("present", "the value")  # (on a connection of its own, new)
-    server.client_kill_filter(_type="normal", skipme=True)
+    for pooled in pool._available_connections:
+        host, port = pooled._sock.getsockname()
+        assert server.client_kill_filter(addr=f"{host}:{port}") == 1
 
     assert read_and_count(["present"])[0] == ["the value"]
     assert cache_breaker._failures == 0
 
 
-def test_a_connection_that_breaks_while_in_use_is_replaced_once(redis_cache, monkeypatch):
-    """Redis closing the connection between the pool's check and the write."""
+def test_a_connection_that_breaks_in_use_fails_that_round_trip_alone(redis_cache, monkeypatch):
+    """Redis closing the connection between the pool's check and the write: that request
+    finds Redis unavailable (and falls back, see test_dependencies); the next one is
+    served on a new connection."""
     redis_cache.set("present", "the value")
     real_send = redis.connection.AbstractConnection.send_packed_command
     breaks = ["once"]
@@ -103,10 +108,11 @@ def test_a_connection_that_breaks_while_in_use_is_replaced_once(redis_cache, mon
     def send(self, command, check_health=True):
         if breaks:
             breaks.pop()
-            self.disconnect()
             raise redis.exceptions.ConnectionError("Connection closed by server.")
         return real_send(self, command, check_health)
 
     monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", send)
 
+    with pytest.raises(CacheUnavailable):
+        read_and_count(["present"])
     assert read_and_count(["present"])[0] == ["the value"]
