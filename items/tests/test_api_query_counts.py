@@ -1,12 +1,11 @@
 """The items routes take a fixed number of queries, whatever the number of items."""
 
-import re
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from model_bakery import baker
 
+from config.tests.resp import commands_in
 from items.tests.helpers import ITEMS_URL, item_url
 
 pytestmark = pytest.mark.django_db
@@ -143,14 +142,8 @@ def test_the_authenticating_round_trip_reads_every_key_in_one_command(
         round_trips.clear()
         auth_client.get(url)
         [write] = round_trips
-        [*kept, read, counter_created, counted] = command_names(write)
+        names, _ = commands_in(b"".join(bytes(part) for part in write))
+        [*kept, read, counter_created, counted] = names
         # Entries a request before kept (set_later), the reads, the throttle's count.
-        assert set(kept) <= {"SET"}
-        assert [read, counter_created, counted] == ["MGET", "SET", "INCRBY"]
-
-
-def command_names(write) -> list[str]:
-    """The commands in one write to Redis (RESP arrays of bulk strings)."""
-    data = write if isinstance(write, bytes) else b"".join(bytes(part) for part in write)
-    names = re.findall(rb"(?:^|\r\n)\*\d+\r\n\$\d+\r\n([A-Z]+)\r\n", data)
-    return [name.decode() for name in names]
+        assert set(kept) <= {b"SET"}
+        assert [read, counter_created, counted] == [b"MGET", b"SET", b"INCRBY"]

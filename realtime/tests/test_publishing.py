@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from config.tests.resp import commands_in
 from realtime import events
 from realtime.events import EVENT_MESSAGE, event_publish, publish_breaker, user_group
 from realtime.tests.helpers import authenticated_socket, channel_layer_at, free_port, run
@@ -272,7 +273,7 @@ class _FakeRedis:
         connection.settimeout(5)
         buffered, publishes = b"", 0
         while data := connection.recv(65536):
-            commands, buffered = _commands_in(buffered + data)
+            commands, buffered = commands_in(buffered + data)
             for command in commands:
                 self._reply(connection, command)
                 # Seen once answered: a test waiting for it may count on its reply
@@ -290,30 +291,3 @@ class _FakeRedis:
             connection.sendall(b"+PONG\r\n" if command == b"PING" else b"+OK\r\n")
         elif self.publish_reply is not None:
             connection.sendall(self.publish_reply)
-
-
-def _commands_in(data: bytes) -> tuple[list[bytes], bytes]:
-    """The names of the whole RESP commands at the start of ``data``, and what is left."""
-    names: list[bytes] = []
-    while True:
-        parts, rest = _command_parts(data)
-        if parts is None:
-            return names, data
-        names.append(parts[0].upper())
-        data = rest
-
-
-def _command_parts(data: bytes) -> tuple[list[bytes] | None, bytes]:
-    # An array of bulk strings: *<count>\r\n, then $<length>\r\n<bytes>\r\n each.
-    header, found, rest = data.partition(b"\r\n")
-    if not found:
-        return None, data
-    parts = []
-    for _ in range(int(header[1:])):
-        length, found, rest = rest.partition(b"\r\n")
-        size = int(length[1:]) if found else -1
-        if size < 0 or len(rest) < size + 2:
-            return None, data
-        parts.append(rest[:size])
-        rest = rest[size + 2 :]
-    return parts, rest
