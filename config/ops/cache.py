@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.core.cache import cache, caches
 from django.core.cache.backends import redis
 from django.db import transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from config.api.exceptions import CacheUnavailable
 from config.ops.dependencies import Result, cache_breaker
@@ -192,6 +193,31 @@ def _round_trip(client: "Redis", commands: list[tuple[Any, ...]]) -> list[Any]:
         pool.release(connection)
 
 
+def delete_now(keys: list[str]) -> None:
+    """Delete ``keys`` from the default cache in one round trip, sent again once if its
+    connection breaks in use: a deletion, unlike a count, does the same twice.
+
+    On Redis through ``_round_trip``: redis-py's command path (its retry wrapper, the
+    reply callbacks) cost a create more than the deletion did (15% of its time against
+    5% for the four commands that authenticate it, measured with py-spy), and it sent
+    nothing again when the connection broke, leaving the version in place.
+    """
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        cache.delete_many(keys)
+        return
+    client = cast(_ReusingClient, cache._cache)
+    command = ("DEL", *[cache.make_and_validate_key(key) for key in keys])
+    cache_breaker.call(_sent_again_if_broken, client.get_client(write=True), [command])
+
+
+def _sent_again_if_broken(client: "Redis", commands: list[tuple[Any, ...]]) -> list[Any]:
+    try:
+        return _round_trip(client, commands)
+    except RedisConnectionError:
+        return _round_trip(client, commands)
+
+
 # --- Writes that can wait for the next round trip ----------------------------------------
 #
 # A response computed on a cache miss is kept for its next reader, who is seldom the same
@@ -270,7 +296,7 @@ def versions_fill(keys: list[str], values: list[Any]) -> list[Any]:
 
 def _delete_versions(keys: list[str]) -> None:
     try:
-        cache.delete_many(keys)
+        delete_now(keys)
     except CacheUnavailable:
         logger.warning(
             "could not forget %d cache versions (Redis down): what other processes keep "
