@@ -28,12 +28,15 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import redis
 from django.apps import apps
+from django.core.cache import caches
 from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 from model_bakery import baker
 
+from config.ops.cache import RedisCache
 from config.tests.helpers import result_ids
 from config.tests.pages import (
     cursor_of,
@@ -45,6 +48,7 @@ from config.tests.pages import (
     plan_nodes,
 )
 from config.tests.problems import assert_problem, error_pairs
+from config.tests.resp import commands_in
 from resources.events import registered_event_names, resource_committed
 from resources.models import entity_tag
 
@@ -601,6 +605,33 @@ class OwnedResourceContract:
         assert auth_client.delete(self.detail_url(obj)).status_code == 204
         assert_problem(auth_client.get(self.detail_url(obj)), 404, "not_found")
         assert str(obj.pk) not in ids_of([auth_client.get(self.url)])
+
+    def test_contract_a_create_is_read_back_at_once_when_redis_drops_a_connection(
+        self, auth_client, user, monkeypatch
+    ):
+        """Redis closing the connection that deletes the owner's generation (a restart,
+        a proxy's idle timeout): the deletion is sent again, the list is not served stale."""
+        self.needs_response_cache()
+        if not isinstance(caches["default"], RedisCache):
+            pytest.skip("the cache is not Redis (set REDIS_URL)")
+        self.make(user)
+        auth_client.get(self.url)
+        real_send = redis.connection.AbstractConnection.send_packed_command
+        broken: list[list[bytes]] = []
+
+        def send(connection, command, check_health=True):
+            names, _ = commands_in(b"".join(bytes(part) for part in command))
+            if names == [b"DEL"] and not broken:
+                broken.append(names)
+                raise redis.exceptions.ConnectionError("Connection closed by server.")
+            return real_send(connection, command, check_health)
+
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", send)
+        created = self.create(auth_client)
+
+        assert created.status_code == 201, created.content
+        assert broken
+        assert created.json()["id"] in ids_of([auth_client.get(self.url)])
 
     @pytest.mark.parametrize(
         "write",
