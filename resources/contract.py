@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import redis
 from django.apps import apps
 from django.core.cache import caches
 from django.db import connection, models, transaction
@@ -48,7 +47,7 @@ from config.tests.pages import (
     plan_nodes,
 )
 from config.tests.problems import assert_problem, error_pairs
-from config.tests.resp import commands_in
+from config.tests.resp import connection_breaks_once
 from resources.events import registered_event_names, resource_committed
 from resources.models import entity_tag
 
@@ -616,17 +615,7 @@ class OwnedResourceContract:
             pytest.skip("the cache is not Redis (set REDIS_URL)")
         self.make(user)
         auth_client.get(self.url)
-        real_send = redis.connection.AbstractConnection.send_packed_command
-        broken: list[list[bytes]] = []
-
-        def send(connection, command, check_health=True):
-            names, _ = commands_in(b"".join(bytes(part) for part in command))
-            if names == [b"DEL"] and not broken:
-                broken.append(names)
-                raise redis.exceptions.ConnectionError("Connection closed by server.")
-            return real_send(connection, command, check_health)
-
-        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", send)
+        broken = connection_breaks_once(monkeypatch, when=lambda names: names == [b"DEL"])
         created = self.create(auth_client)
 
         assert created.status_code == 201, created.content

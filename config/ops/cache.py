@@ -198,9 +198,9 @@ def delete_now(keys: list[str]) -> None:
     connection breaks in use: a deletion, unlike a count, does the same twice.
 
     On Redis through ``_round_trip``: redis-py's command path (its retry wrapper, the
-    reply callbacks) cost a create more than the deletion did (15% of its time against
-    5% for the four commands that authenticate it, measured with py-spy), and it sent
-    nothing again when the connection broke, leaving the version in place.
+    reply callbacks) took 15% of a create's time, against 5% for the four commands that
+    authenticate it (py-spy, in-process), and it sent nothing again when the connection
+    broke, leaving the version in place.
     """
     cache = caches["default"]
     if not isinstance(cache, RedisCache):

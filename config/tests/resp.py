@@ -1,4 +1,36 @@
-"""Reading the commands a Redis client wrote, for tests that count or name them."""
+"""Reading the commands a Redis client wrote, for tests that count or name them, and
+breaking the connection a chosen one is written on."""
+
+from collections.abc import Callable
+
+import redis
+
+# What redis-py hands a connection to write: the packed command, in chunks.
+Chunks = list[bytes | memoryview]
+
+
+def names_written(chunks: Chunks) -> list[bytes]:
+    """The names of the commands in one write (``send_packed_command``'s argument)."""
+    return commands_in(b"".join(bytes(part) for part in chunks))[0]
+
+
+def connection_breaks_once(
+    monkeypatch, *, when: Callable[[list[bytes]], bool] = lambda names: True
+) -> list[list[bytes]]:
+    """The first write whose command names satisfy ``when`` fails as a connection Redis
+    closed would (a restart, a proxy's idle timeout); returns the names of what broke."""
+    real_send = redis.connection.AbstractConnection.send_packed_command
+    broken: list[list[bytes]] = []
+
+    def send(connection, chunks, check_health=True):
+        names = names_written(chunks)
+        if not broken and when(names):
+            broken.append(names)
+            raise redis.exceptions.ConnectionError("Connection closed by server.")
+        return real_send(connection, chunks, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", send)
+    return broken
 
 
 def commands_in(data: bytes) -> tuple[list[bytes], bytes]:
