@@ -367,6 +367,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.negotiation.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["config.api.filters.DjangoFilterBackend"],
