@@ -5,6 +5,7 @@ import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends import redis as django_redis
+from django.core.cache.backends.base import CacheKeyWarning
 from redis.exceptions import ResponseError
 
 from config.api.exceptions import CacheUnavailable
@@ -21,12 +22,28 @@ def test_django_redis_client_still_has_the_hooks_the_reusing_client_overrides():
     assert client._client is django_redis.RedisCacheClient(["redis://127.0.0.1:6379/0"])._client
 
 
+def test_redis_pools_still_say_how_to_make_their_connections():
+    # LeanConnections makes its own from what the pool would make them from.
+    pool = RedisCache("redis://127.0.0.1:6379/0", {})._cache._get_connection_pool(True)
+    connection = pool.connection_class(**pool.connection_kwargs)
+
+    assert (connection.host, connection.port, connection.db) == ("127.0.0.1", 6379, 0)
+
+
 def test_reusing_client_hands_out_one_redis_client_per_pool():
     cache = RedisCache("redis://127.0.0.1:6379/0", {})
     client = cache._cache  # Django's own attribute holding the cache client
 
     assert client.get_client(write=True) is client.get_client(write=True)
     assert client.get_client(write=False) is client.get_client(write=False)
+
+
+def test_keys_memcached_would_refuse_are_taken_without_a_warning(recwarn):
+    # Django's check warns of them character by character, on every call; Redis takes any.
+    cache = RedisCache("redis://127.0.0.1:6379/0", {})
+
+    assert cache.make_and_validate_key("a key with spaces " + "x" * 300).endswith("x")
+    assert not [w for w in recwarn if issubclass(w.category, CacheKeyWarning)]
 
 
 @pytest.fixture
@@ -87,10 +104,11 @@ def test_a_refused_command_leaves_no_reply_behind_for_the_next_round_trip(redis_
 def test_a_connection_redis_closed_is_replaced_without_a_failed_round_trip(redis_cache):
     """After a Redis restart every pooled connection is closed by the server."""
     redis_cache.set("present", "the value")
-    read_and_count(["present"])  # leaves a connection in the pool
-    pool = redis_cache._cache.get_client(write=True).connection_pool
+    read_and_count(["present"])  # leaves a connection waiting for the next round trip
     server = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
-    for pooled in pool._available_connections:
+    waiting = redis_cache._cache.lean_connections().idle
+    assert waiting
+    for pooled in waiting:
         host, port = pooled._sock.getsockname()
         assert server.client_kill_filter(addr=f"{host}:{port}") == 1
 
