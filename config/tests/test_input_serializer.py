@@ -57,3 +57,30 @@ def test_a_form_body_of_strings_is_parsed_as_drf_does():
 
     assert serializer.is_valid(), serializer.errors
     assert serializer.validated_data == {"name": "ok", "count": 3, "flag": True}
+
+
+class WithAList(InputSerializer):
+    name = serializers.CharField(max_length=5)
+    tags = serializers.ListField(child=serializers.CharField(max_length=3), required=False)
+
+
+def test_each_serializer_binds_copies_of_its_own_and_leaves_the_declared_fields_unbound():
+    first, second = WithAList(data={}), WithAList(data={})
+
+    for name in ("name", "tags"):
+        declared = WithAList._declared_fields[name]
+        assert first.fields[name] is not declared
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first
+        assert second.fields[name].parent is second
+        assert declared.field_name is None  # never bound itself
+    # A field with a child is built again (deep), so its child belongs to the copy.
+    assert first.fields["tags"].child.parent is first.fields["tags"]
+
+
+def test_shallow_copies_validate_as_the_declared_fields_do():
+    serializer = WithAList(data={"name": "toolong", "tags": ["abcd"]})
+
+    assert not serializer.is_valid()
+    assert serializer.errors["name"][0].code == "max_length"
+    assert serializer.errors["tags"][0][0].code == "max_length"
