@@ -9,6 +9,7 @@ from django.core.cache.backends.base import CacheKeyWarning
 from redis.exceptions import ResponseError
 
 from config.api.exceptions import CacheUnavailable
+from config.ops import cache as cache_module
 from config.ops.cache import RedisCache, read_and_count, versions_forget
 from config.ops.dependencies import cache_breaker
 from config.tests.resp import connection_breaks_once, names_written
@@ -114,6 +115,18 @@ def test_a_connection_redis_closed_is_replaced_without_a_failed_round_trip(redis
 
     assert read_and_count(["present"])[0] == ["the value"]
     assert cache_breaker._failures == 0
+
+
+def test_a_forked_process_never_sends_on_its_parents_connections(redis_cache, monkeypatch):
+    redis_cache.set("present", "the value")
+    read_and_count(["present"])  # leaves the parent's connection waiting
+    lean = redis_cache._cache.lean_connections()
+    [parents] = lean.idle
+    monkeypatch.setattr(cache_module.os, "getpid", lambda: -1)  # as in a forked worker
+
+    assert read_and_count(["present"])[0] == ["the value"]
+    assert parents not in lean.idle
+    assert lean.idle  # the child's own connection, kept for its next round trip
 
 
 def test_a_connection_that_breaks_in_use_fails_that_round_trip_alone(redis_cache, monkeypatch):

@@ -63,3 +63,10 @@ def test_a_header_no_renderer_matches_is_refused_each_time_and_not_kept(api_clie
     for _ in range(2):
         assert_problem(echo(api_client, "text/html"), 406, "not_acceptable")
     assert negotiation._choices == {}
+
+
+def test_a_format_no_renderer_has_is_not_found_each_time_and_not_kept(api_client):
+    for _ in range(2):
+        response = api_client.post("/api/test/echo?format=xml", BODY, format="json")
+        assert_problem(response, 404, "not_found")
+    assert negotiation._choices == {}
