@@ -4,7 +4,8 @@ django-prometheus (connections, statements, errors), when ``METRICS_ENABLED``.""
 from django_prometheus.db.backends.postgresql import base
 
 from config.db.connection_checks import IdleConnectionChecks
+from config.db.timestamps import CTimestamps
 
 
-class DatabaseWrapper(IdleConnectionChecks, base.DatabaseWrapper):
+class DatabaseWrapper(IdleConnectionChecks, CTimestamps, base.DatabaseWrapper):
     pass
