@@ -7,9 +7,11 @@ list's order, signed, and bound to the list, the user it was issued to and the o
 ``OFFSET``, and no ``COUNT`` unless ``?count=true`` asks for one.
 """
 
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit, urlunsplit
 
 from django import forms
 from django.core import signing
@@ -19,7 +21,7 @@ from rest_framework import pagination
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.utils.urls import remove_query_param
 
 from config.api.exceptions import (
     CursorInvalid,
@@ -96,17 +98,51 @@ class CursorPagination(pagination.BasePagination):
     ) -> list[Any]:
         # A keyset needs the database's order: a list paginated here is a queryset.
         assert isinstance(queryset, models.QuerySet), "cursor pagination pages a QuerySet"
+        page_source = getattr(view, "page_source", None)
+        source = page_source() if page_source is not None else None
+        shape = (KeysetOrdering.of(queryset), queryset.model._meta.label_lower)
+        return self._paginate(request, shape, queryset, source)
+
+    def paginate_source(
+        self,
+        source: PageSource,
+        request: "Request",
+        queryset: Callable[[], models.QuerySet],
+    ) -> list[Any]:
+        """The page ``paginate_queryset`` reads of ``queryset()``, the view's queryset for
+        the request, read through ``source`` without building that queryset unless a
+        count (or a page whose SQL cannot be compiled) needs it: building it was a tenth
+        of a list's time in its view.
+
+        The list's order is the same for every request of a source, as its compiled SQL
+        is: it is worked out from the first request's queryset and kept.
+        """
+        shape = _SOURCE_SHAPES.get((source.key, source.alias))
+        lazy = _Lazy(queryset)
+        if shape is None:
+            built = lazy.value
+            shape = (KeysetOrdering.of(built), built.model._meta.label_lower)
+            _SOURCE_SHAPES[(source.key, source.alias)] = shape
+        return self._paginate(request, shape, lazy, source)
+
+    def _paginate(
+        self,
+        request: "Request",
+        shape: tuple[KeysetOrdering, str],
+        queryset: "models.QuerySet | _Lazy",
+        source: PageSource | None,
+    ) -> list[Any]:
         if self.page_query_param in request.query_params:
             raise PageNotSupported()
         self.request = request
+        self._links: PageLinks | None = None
         size = self.get_page_size(request)
         counting = self._count_asked(request)
-        self.ordering = KeysetOrdering.of(queryset)
-        self.list_label = queryset.model._meta.label_lower
+        # The list's order, and the label of its model (which cursors are bound to).
+        self.ordering, self.list_label = shape
         cursor = self._cursor_read(request)
-        self.count = queryset.count() if counting else None
-        page_source = getattr(view, "page_source", None)
-        self.source = page_source() if page_source is not None else None
+        self.count = _value(queryset).count() if counting else None
+        self.source = source
         rows, more = self._page_read(queryset, cursor, size)
         self._links_set(rows, cursor, more=more)
         return rows
@@ -182,7 +218,7 @@ class CursorPagination(pagination.BasePagination):
     # --- the page and its links ----------------------------------------------------------
 
     def _page_read(
-        self, queryset: models.QuerySet, cursor: Cursor | None, size: int
+        self, queryset: "models.QuerySet | _Lazy", cursor: Cursor | None, size: int
     ) -> tuple[list[models.Model], bool]:
         """The page's rows in the list's order, and whether more lie beyond them."""
         backwards = cursor is not None and cursor.backwards
@@ -194,10 +230,11 @@ class CursorPagination(pagination.BasePagination):
             keys = {f"key{i}": value for i, value in enumerate(values or []) if value is not None}
             rows = statement.rows(**self.source.values, **keys)
         else:
+            read = _value(queryset)
             if values is not None:
-                queryset = walk.rows_after(queryset, values)
+                read = walk.rows_after(read, values)
             # One row more than the page: whether it came says whether there is more.
-            rows = list(walk.ordered(queryset)[: size + 1])
+            rows = list(walk.ordered(read)[: size + 1])
         page = rows[:size]
         if backwards:
             page.reverse()
@@ -245,6 +282,8 @@ class CursorPagination(pagination.BasePagination):
 
     def _link(self, position: list[str | None] | None, *, backwards: bool) -> str:
         """A link to the page after ``position`` (or before it); ``None``: the list's end."""
+        # Not compressed: zlib's set-up cost more than the link it shortens (a page's
+        # 20 us of 100 us per link, measured); cursors issued compressed still read.
         cursor = signing.Signer(salt=CURSOR_SALT).sign_object(
             {
                 "list": self.list_label,
@@ -252,11 +291,11 @@ class CursorPagination(pagination.BasePagination):
                 "ordering": self.ordering.spelling,
                 "position": position,
                 "backwards": backwards,
-            },
-            compress=True,
+            }
         )
-        url = self.request.build_absolute_uri()
-        return replace_query_param(url, self.cursor_query_param, cursor)
+        if self._links is None:
+            self._links = PageLinks(self.request.build_absolute_uri(), self.cursor_query_param)
+        return self._links.with_cursor(cursor)
 
     def _cursor_read(self, request: "Request") -> Cursor | None:
         raw = request.query_params.get(self.cursor_query_param)
@@ -301,6 +340,56 @@ class CursorPagination(pagination.BasePagination):
             raise ValidationError({self.count_query_param: [error]})
         return counting
 
+
+class PageLinks:
+    """A list's URL, and links to its pages: the URL with ``?<name>=<cursor>`` in place of
+    the request's own.
+
+    The query is parsed once for a page's two links, and each link written as DRF's
+    ``replace_query_param`` writes it (the parameters sorted by name, form-encoded):
+    parsing and encoding the whole query again for each link, the request's own cursor
+    included, was a fifth of a deep page's time in Python (measured).
+    """
+
+    def __init__(self, url: str, name: str):
+        scheme, netloc, path, query, fragment = urlsplit(url)
+        params = parse_qs(query, keep_blank_values=True)
+        params.pop(name, None)
+        ordered = sorted(params.items())
+        before = urlencode([param for param in ordered if param[0] < name], doseq=True)
+        after = urlencode([param for param in ordered if param[0] > name], doseq=True)
+        self._start = (
+            f"{urlunsplit((scheme, netloc, path, '', ''))}?{before}{'&' if before else ''}"
+        )
+        self._start += f"{quote_plus(name)}="
+        self._end = f"{'&' if after else ''}{after}{'#' if fragment else ''}{fragment}"
+
+    def with_cursor(self, cursor: str) -> str:
+        # quote_plus per part between colons: a signed cursor's parts are URL-safe, so each
+        # takes quote's fast path, where the whole would be quoted one character at a time.
+        return (
+            f"{self._start}{'%3A'.join(quote_plus(part) for part in cursor.split(':'))}{self._end}"
+        )
+
+
+class _Lazy:
+    """A queryset built the first time it is asked for."""
+
+    def __init__(self, build: Callable[[], models.QuerySet]):
+        self._build = build
+
+    @functools.cached_property
+    def value(self) -> models.QuerySet:
+        return self._build()
+
+
+def _value(queryset: "models.QuerySet | _Lazy") -> models.QuerySet:
+    return queryset.value if isinstance(queryset, _Lazy) else queryset
+
+
+# Each page source's order and model label, by (PageSource.key, alias): one per list
+# view, for its members.
+_SOURCE_SHAPES: dict[tuple[Hashable, str], tuple[KeysetOrdering, str]] = {}
 
 # Statements by page shape: a few per list (each page size asked for, each direction).
 _PAGE_STATEMENTS: dict[tuple, PrecompiledQuery | None] = {}
