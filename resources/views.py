@@ -213,8 +213,26 @@ class ResourceRetrieveMixin(_ResourceAction):
 
 
 class ResourceListMixin(_ResourceAction, mixins.ListModelMixin):
+    if TYPE_CHECKING:
+        # What the list uses of the viewset (GenericAPIView's, and ResourceViewSet's).
+        paginator: Any
+
+        def page_source(self) -> PageSource | None: ...
+        def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer: ...
+        def get_paginated_response(self, data: Any) -> Response: ...
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.conditional_response(lambda: super(ResourceListMixin, self).list(request))
+        return self.conditional_response(lambda: self._list_page(request))
+
+    def _list_page(self, request: Request) -> Response:
+        """DRF's list; a member's page read from its page source, its queryset built only
+        if the paginator needs it."""
+        source = self.page_source()
+        paginate_source = getattr(self.paginator, "paginate_source", None)
+        if source is None or paginate_source is None:
+            return super().list(request)
+        page = paginate_source(source, request, lambda: self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class ResourceUpdateMixin(_ResourceAction):

@@ -14,6 +14,7 @@ from config.api.keyset import KeysetOrdering
 from config.db.precompiled import NotPrecompilable, PrecompiledQuery, precompile
 from items.models import Item
 from items.tests.helpers import ITEMS_URL, assert_problem, item_url
+from resources.models import OwnedQuerySet
 
 pytestmark = pytest.mark.django_db
 
@@ -274,3 +275,43 @@ def test_a_visible_to_asking_for_another_permission_reads_through_the_orm(
     assert_problem(found, 404, "not_found")
     assert StoredFile not in statements_run
     views._member_lookup.cache_clear()
+
+
+@pytest.fixture
+def scopings(monkeypatch) -> list[object]:
+    """Every ``visible_to`` an owned queryset is asked for, by whom."""
+    asked: list[object] = []
+    visible_to = OwnedQuerySet.visible_to
+
+    def counted(self, viewer):
+        asked.append(viewer)
+        return visible_to(self, viewer)
+
+    monkeypatch.setattr(OwnedQuerySet, "visible_to", counted)
+    return asked
+
+
+def test_a_members_list_page_builds_no_queryset_once_its_sql_is_compiled(
+    auth_client, user, scopings
+):
+    baker.make(Item, owner=user, _quantity=3)
+    auth_client.get(ITEMS_URL, {"page_size": 2})  # compiles the page's SQL
+    scopings.clear()
+
+    first = auth_client.get(ITEMS_URL, {"page_size": 2})
+    second = auth_client.get(first.json()["next"])
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert len(first.json()["results"]) + len(second.json()["results"]) == 3
+    assert scopings == []
+
+
+def test_a_members_count_builds_the_queryset_as_the_user(auth_client, user, scopings):
+    baker.make(Item, owner=user, _quantity=3)
+    auth_client.get(ITEMS_URL)
+    scopings.clear()
+
+    response = auth_client.get(ITEMS_URL, {"count": "true"})
+
+    assert response.json()["count"] == 3
+    assert scopings == [user]
