@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -321,6 +322,34 @@ def test_gunicorn_config_reads_its_settings_from_the_environment(monkeypatch):
     assert conf.accesslog is None
     assert conf.drain_seconds == 0
     assert conf.logconfig_dict["handlers"]["stdout"]["formatter"] in {"json", "console"}
+
+
+WORKER_INIT = """
+import gc, importlib.util, sys
+import django
+django.setup()  # as loading the WSGI app has, in a worker
+spec = importlib.util.spec_from_file_location("conf", "config/gunicorn.py")
+conf = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(conf)
+before = ("items.views" in sys.modules, gc.get_freeze_count())
+conf.post_worker_init(None)
+print(before, ("items.views" in sys.modules, gc.get_freeze_count() > 50_000))
+"""
+
+
+def test_a_worker_loads_the_views_and_freezes_them_before_its_first_request():
+    environ = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    ran = subprocess.run(
+        [sys.executable, "-c", WORKER_INIT],
+        cwd=BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert ran.stdout.split("\n")[-2] == "(False, 0) (True, True)"
 
 
 @pytest.mark.parametrize(
