@@ -105,7 +105,14 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def _reads_as_member(self) -> bool:
         """Whether the request reads ``queryset.visible_to(user)`` and nothing else, so that
         SQL compiled once from that is the ORM's: a member reading, this class's scoping,
-        no filter asked for."""
+        no filter asked for. Worked out once per request (a filter asked for builds a
+        FilterSet to tell)."""
+        known: bool | None = self.__dict__.get("_member_read")
+        if known is None:
+            known = self._member_read = self._reads_only_own_rows()
+        return known
+
+    def _reads_only_own_rows(self) -> bool:
         queryset: models.QuerySet = type(self).queryset  # type: ignore[assignment]
         user = self.request.user
         return (

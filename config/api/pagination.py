@@ -7,10 +7,9 @@ list's order, signed, and bound to the list, the user it was issued to and the o
 ``OFFSET``, and no ``COUNT`` unless ``?count=true`` asks for one.
 """
 
-import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit, urlunsplit
 
 from django import forms
@@ -250,11 +249,15 @@ class CursorPagination(pagination.BasePagination):
             return None
         present = None if values is None else tuple(value is not None for value in values)
         shape = (source.key, source.alias, walk, present, size)
-        if shape not in _PAGE_STATEMENTS:
-            if len(_PAGE_STATEMENTS) >= _MAX_PAGE_STATEMENTS:
-                _PAGE_STATEMENTS.clear()
-            _PAGE_STATEMENTS[shape] = _page_statement(source, walk, present, size)
-        return _PAGE_STATEMENTS[shape]
+        # One lookup, and the new statement returned as made: another thread may clear
+        # the dict between two lookups.
+        kept = _PAGE_STATEMENTS.get(shape, _NOT_KEPT)
+        if kept is not _NOT_KEPT:
+            return cast(PrecompiledQuery | None, kept)
+        if len(_PAGE_STATEMENTS) >= _MAX_PAGE_STATEMENTS:
+            _PAGE_STATEMENTS.clear()
+        statement = _PAGE_STATEMENTS[shape] = _page_statement(source, walk, present, size)
+        return statement
 
     def _links_set(self, rows: list[models.Model], cursor: Cursor | None, *, more: bool) -> None:
         first = self.ordering.position_of(rows[0]) if rows else None
@@ -373,14 +376,17 @@ class PageLinks:
 
 
 class _Lazy:
-    """A queryset built the first time it is asked for."""
+    """A queryset built the first time it is asked for (one request's: no lock needed)."""
 
     def __init__(self, build: Callable[[], models.QuerySet]):
         self._build = build
+        self._value: models.QuerySet | None = None
 
-    @functools.cached_property
+    @property
     def value(self) -> models.QuerySet:
-        return self._build()
+        if self._value is None:
+            self._value = self._build()
+        return self._value
 
 
 def _value(queryset: "models.QuerySet | _Lazy") -> models.QuerySet:
@@ -394,6 +400,7 @@ _SOURCE_SHAPES: dict[tuple[Hashable, str], tuple[KeysetOrdering, str]] = {}
 # Statements by page shape: a few per list (each page size asked for, each direction).
 _PAGE_STATEMENTS: dict[tuple, PrecompiledQuery | None] = {}
 _MAX_PAGE_STATEMENTS = 1000
+_NOT_KEPT = object()
 
 
 def _page_statement(

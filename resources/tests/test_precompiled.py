@@ -291,22 +291,36 @@ def scopings(monkeypatch) -> list[object]:
     return asked
 
 
+@pytest.fixture
+def nothing_kept(settings, monkeypatch):
+    """No response kept (every list reaches the paginator), no page SQL compiled yet."""
+    settings.RESPONSE_CACHE_SECONDS = 0
+    monkeypatch.setattr("config.api.pagination._PAGE_STATEMENTS", {})
+    monkeypatch.setattr("config.api.pagination._SOURCE_SHAPES", {})
+
+
 def test_a_members_list_page_builds_no_queryset_once_its_sql_is_compiled(
-    auth_client, user, scopings
+    auth_client, user, scopings, nothing_kept, statements_run
 ):
     baker.make(Item, owner=user, _quantity=3)
-    auth_client.get(ITEMS_URL, {"page_size": 2})  # compiles the page's SQL
+    # Compiles the first page's SQL and the next page's (a cursor: another statement).
+    auth_client.get(auth_client.get(ITEMS_URL, {"page_size": 2}).json()["next"])
+    assert scopings  # compiling (and the first shape worked out) asked for the scoping
     scopings.clear()
+    statements_run.clear()
 
     first = auth_client.get(ITEMS_URL, {"page_size": 2})
     second = auth_client.get(first.json()["next"])
 
     assert (first.status_code, second.status_code) == (200, 200)
     assert len(first.json()["results"]) + len(second.json()["results"]) == 3
+    assert statements_run.count(Item) == 2  # each page read by its compiled SQL
     assert scopings == []
 
 
-def test_a_members_count_builds_the_queryset_as_the_user(auth_client, user, scopings):
+def test_a_members_count_builds_the_queryset_as_the_user(
+    auth_client, user, scopings, nothing_kept
+):
     baker.make(Item, owner=user, _quantity=3)
     auth_client.get(ITEMS_URL)
     scopings.clear()
