@@ -331,16 +331,19 @@ django.setup()  # as loading the WSGI app has, in a worker
 spec = importlib.util.spec_from_file_location("conf", "config/gunicorn.py")
 conf = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(conf)
+class Worker:
+    class cfg:
+        preload_app = sys.argv[1] == "preloaded"
 before = ("items.views" in sys.modules, gc.get_freeze_count())
-conf.post_worker_init(None)
+conf.post_worker_init(Worker)
 print(before, ("items.views" in sys.modules, gc.get_freeze_count() > 50_000))
 """
 
 
-def test_a_worker_loads_the_views_and_freezes_them_before_its_first_request():
+def _worker_init(preloaded: bool) -> str:
     environ = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     ran = subprocess.run(
-        [sys.executable, "-c", WORKER_INIT],
+        [sys.executable, "-c", WORKER_INIT, "preloaded" if preloaded else "loaded"],
         cwd=BASE_DIR,
         env=environ,
         capture_output=True,
@@ -348,8 +351,26 @@ def test_a_worker_loads_the_views_and_freezes_them_before_its_first_request():
         timeout=60,
         check=True,
     )
+    return ran.stdout.split("\n")[-2]
 
-    assert ran.stdout.split("\n")[-2] == "(False, 0) (True, True)"
+
+def test_a_worker_loads_the_views_and_freezes_them_before_its_first_request():
+    assert _worker_init(preloaded=False) == "(False, 0) (True, True)"
+
+
+def test_a_worker_forked_from_a_preloading_master_leaves_that_to_the_master():
+    assert _worker_init(preloaded=True) == "(False, 0) (False, False)"
+
+
+def test_a_preloading_master_freezes_the_app_before_forking(monkeypatch):
+    conf = _gunicorn_conf()
+    frozen = []
+    monkeypatch.setattr(conf, "freeze_loaded_app", lambda: frozen.append(True))
+    master = SimpleNamespace(cfg=SimpleNamespace(preload_app=True), pid=4242)
+
+    conf.when_ready(master)
+
+    assert frozen == [True]
 
 
 @pytest.mark.parametrize(
