@@ -3,12 +3,13 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader, get_adapters_template
 from model_bakery import baker
 
-from config.db.timestamps import TIMESTAMPTZ_OID, TimestamptzLoader, with_c_timestamps
+from config.db.timestamps import _PARSER, TIMESTAMPTZ_OID, TimestamptzLoader, with_c_timestamps
 from items.models import Item
 
 pytestmark = [
@@ -44,6 +45,23 @@ def test_the_connection_reads_timestamps_with_the_c_loader():
 
     assert issubclass(loader, TimestamptzLoader)
     assert loader.timezone is UTC  # Django's connection time zone under USE_TZ
+    # The parser is psycopg's compiled one (the lock installs psycopg[binary]).
+    assert psycopg.pq.__impl__ == "binary"
+    assert _PARSER.__module__ == "psycopg_binary._psycopg"
+
+
+@pytest.mark.parametrize("value", ["infinity", "-infinity", "2026-01-01 00:00:00+00 BC"])
+def test_a_value_python_cannot_hold_is_refused_as_djangos_loader_refuses_it(value):
+    connection.ensure_connection()
+    raw = connection.connection
+    ours = _loader_of_cursor()(TIMESTAMPTZ_OID, raw)
+    djangos = type("L", (BaseTzLoader,), {"timezone": UTC})(TIMESTAMPTZ_OID, raw)
+    (text,) = _read("SELECT %s::timestamptz::text", [value])
+
+    with pytest.raises(psycopg.DataError):
+        djangos.load(text.encode())
+    with pytest.raises(psycopg.DataError):
+        ours.load(text.encode())
 
 
 @pytest.mark.parametrize("session_zone", ["UTC", "Asia/Kolkata", "America/St_Johns"])
