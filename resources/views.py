@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, router
 from django.http import Http404
+from django.utils.functional import cached_property
 from django.utils.http import parse_etags
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -86,7 +87,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def page_source(self) -> PageSource | None:
         """A member's list, for its pages' SQL compiled once (``CursorPagination``)."""
-        if not self._reads_as_member():
+        if not self._reads_as_member:
             return None
         queryset: OwnedQuerySet = type(self).queryset  # type: ignore[assignment]
         return PageSource(
@@ -98,21 +99,16 @@ class ResourceViewSet(viewsets.GenericViewSet):
         )
 
     def _member_lookup(self) -> PrecompiledQuery | None:
-        if not self._reads_as_member():
+        if not self._reads_as_member:
             return None
         return _member_lookup(type(self), router.db_for_read(self._model()))
 
+    @cached_property
     def _reads_as_member(self) -> bool:
         """Whether the request reads ``queryset.visible_to(user)`` and nothing else, so that
         SQL compiled once from that is the ORM's: a member reading, this class's scoping,
-        no filter asked for. Worked out once per request (a filter asked for builds a
-        FilterSet to tell)."""
-        known: bool | None = self.__dict__.get("_member_read")
-        if known is None:
-            known = self._member_read = self._reads_only_own_rows()
-        return known
-
-    def _reads_only_own_rows(self) -> bool:
+        no filter asked for. Worked out once per request (a view serves one), since a
+        filter asked for builds a FilterSet to tell."""
         queryset: models.QuerySet = type(self).queryset  # type: ignore[assignment]
         user = self.request.user
         return (

@@ -7,6 +7,7 @@ list's order, signed, and bound to the list, the user it was issued to and the o
 ``OFFSET``, and no ``COUNT`` unless ``?count=true`` asks for one.
 """
 
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -100,7 +101,7 @@ class CursorPagination(pagination.BasePagination):
         page_source = getattr(view, "page_source", None)
         source = page_source() if page_source is not None else None
         shape = (KeysetOrdering.of(queryset), queryset.model._meta.label_lower)
-        return self._paginate(request, shape, queryset, source)
+        return self._paginate(request, shape, lambda: queryset, source)
 
     def paginate_source(
         self,
@@ -116,19 +117,18 @@ class CursorPagination(pagination.BasePagination):
         The list's order is the same for every request of a source, as its compiled SQL
         is: it is worked out from the first request's queryset and kept.
         """
+        built = functools.cache(queryset)  # one request's: built once, if at all
         shape = _SOURCE_SHAPES.get((source.key, source.alias))
-        lazy = _Lazy(queryset)
         if shape is None:
-            built = lazy.value
-            shape = (KeysetOrdering.of(built), built.model._meta.label_lower)
+            shape = (KeysetOrdering.of(built()), built().model._meta.label_lower)
             _SOURCE_SHAPES[(source.key, source.alias)] = shape
-        return self._paginate(request, shape, lazy, source)
+        return self._paginate(request, shape, built, source)
 
     def _paginate(
         self,
         request: "Request",
         shape: tuple[KeysetOrdering, str],
-        queryset: "models.QuerySet | _Lazy",
+        queryset: Callable[[], models.QuerySet],
         source: PageSource | None,
     ) -> list[Any]:
         if self.page_query_param in request.query_params:
@@ -140,7 +140,7 @@ class CursorPagination(pagination.BasePagination):
         # The list's order, and the label of its model (which cursors are bound to).
         self.ordering, self.list_label = shape
         cursor = self._cursor_read(request)
-        self.count = _value(queryset).count() if counting else None
+        self.count = queryset().count() if counting else None
         self.source = source
         rows, more = self._page_read(queryset, cursor, size)
         self._links_set(rows, cursor, more=more)
@@ -217,7 +217,7 @@ class CursorPagination(pagination.BasePagination):
     # --- the page and its links ----------------------------------------------------------
 
     def _page_read(
-        self, queryset: "models.QuerySet | _Lazy", cursor: Cursor | None, size: int
+        self, queryset: Callable[[], models.QuerySet], cursor: Cursor | None, size: int
     ) -> tuple[list[models.Model], bool]:
         """The page's rows in the list's order, and whether more lie beyond them."""
         backwards = cursor is not None and cursor.backwards
@@ -229,7 +229,7 @@ class CursorPagination(pagination.BasePagination):
             keys = {f"key{i}": value for i, value in enumerate(values or []) if value is not None}
             rows = statement.rows(**self.source.values, **keys)
         else:
-            read = _value(queryset)
+            read = queryset()
             if values is not None:
                 read = walk.rows_after(read, values)
             # One row more than the page: whether it came says whether there is more.
@@ -373,24 +373,6 @@ class PageLinks:
         return (
             f"{self._start}{'%3A'.join(quote_plus(part) for part in cursor.split(':'))}{self._end}"
         )
-
-
-class _Lazy:
-    """A queryset built the first time it is asked for (one request's: no lock needed)."""
-
-    def __init__(self, build: Callable[[], models.QuerySet]):
-        self._build = build
-        self._value: models.QuerySet | None = None
-
-    @property
-    def value(self) -> models.QuerySet:
-        if self._value is None:
-            self._value = self._build()
-        return self._value
-
-
-def _value(queryset: "models.QuerySet | _Lazy") -> models.QuerySet:
-    return queryset.value if isinstance(queryset, _Lazy) else queryset
 
 
 # Each page source's order and model label, by (PageSource.key, alias): one per list

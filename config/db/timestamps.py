@@ -23,8 +23,16 @@ else:
     _PostgreSQLWrapper = object
 
 TIMESTAMPTZ_OID = adapters.types["timestamptz"].oid
-# psycopg's own, from its global map (Django's maps extend it and override this one).
-_PARSER = adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+
+
+def _psycopg_loader() -> type[abc.Loader]:
+    """psycopg's own, from its global map (Django's maps extend it and override it)."""
+    loader = adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    assert loader is not None, "psycopg registers a timestamptz loader of its own"
+    return loader
+
+
+_PARSER = _psycopg_loader()
 
 
 class TimestamptzLoader(adapt.Loader):
@@ -34,7 +42,6 @@ class TimestamptzLoader(adapt.Loader):
 
     def __init__(self, oid: int, context: abc.AdaptContext | None = None):
         super().__init__(oid, context)
-        assert _PARSER is not None
         self._parse = _PARSER(oid, context).load
 
     def load(self, data: Any) -> datetime:
